@@ -1,0 +1,113 @@
+import { execa } from "execa";
+import { CancelledError, CliError } from "./errors.js";
+import type { Logger } from "./ui/logger.js";
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Text or stream fed to the process' stdin. */
+  input?: string | NodeJS.ReadableStream;
+  /** Called for every line the process writes, as it writes it. */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Keep stdout in memory and return it (default true). Large outputs should go to a file instead. */
+  captureStdout?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  /** The last lines of combined output, for error messages. */
+  tail: string[];
+}
+
+export interface Exec {
+  run(command: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+/** The program could not be started at all (not installed, not on PATH). */
+export class CommandNotFoundError extends CliError {
+  override readonly code = "COMMAND_NOT_FOUND";
+  readonly command: string;
+  constructor(command: string) {
+    super(`\`${command}\` was not found on PATH.`);
+    this.command = command;
+  }
+}
+
+/** The program ran and exited with a non-zero status. */
+export class CommandFailedError extends CliError {
+  override readonly code = "COMMAND_FAILED";
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly status: number | undefined;
+  readonly tail: readonly string[];
+  constructor(command: string, args: readonly string[], status: number | undefined, tail: readonly string[]) {
+    const shown = [command, ...args.slice(0, 1)].join(" ");
+    super(`\`${shown}\` failed${status === undefined ? "" : ` with exit code ${status}`}.`);
+    this.command = command;
+    this.args = args;
+    this.status = status;
+    this.tail = tail;
+  }
+}
+
+const TAIL_LINES = 20;
+
+/** The only module that starts processes; everything else receives an Exec. */
+export function createExec(logger: Pick<Logger, "debug">): Exec {
+  return {
+    async run(command, args, options = {}) {
+      logger.debug(`$ ${[command, ...args].map(quoteForLog).join(" ")}`);
+      const tail: string[] = [];
+      const remember = (line: string, stream: "stdout" | "stderr") => {
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+        logger.debug(`  ${line}`);
+        options.onLine?.(line, stream);
+      };
+      const capture = options.captureStdout ?? true;
+      const child = execa(command, [...args], {
+        cwd: options.cwd,
+        env: options.env,
+        extendEnv: true,
+        input: typeof options.input === "string" ? options.input : undefined,
+        stdin: options.input !== undefined && typeof options.input !== "string" ? "pipe" : "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        buffer: false,
+        reject: false,
+        cancelSignal: options.signal,
+        forceKillAfterDelay: 3000,
+      });
+      if (options.input !== undefined && typeof options.input !== "string") options.input.pipe(child.stdin!);
+
+      const stdoutChunks: string[] = [];
+      const stderrChunks: string[] = [];
+      const collect = async (stream: "stdout" | "stderr", sink: string[], keep: boolean) => {
+        const source = child[stream];
+        if (!source) return;
+        let pending = "";
+        for await (const chunk of source) {
+          const text = pending + String(chunk);
+          const lines = text.split(/\r?\n|\r/);
+          pending = lines.pop() ?? "";
+          for (const line of lines) remember(line, stream);
+          if (keep) sink.push(String(chunk));
+        }
+        if (pending) remember(pending, stream);
+      };
+      const [result] = await Promise.all([child, collect("stdout", stdoutChunks, capture), collect("stderr", stderrChunks, true)]);
+
+      if (result.isCanceled || options.signal?.aborted) throw new CancelledError();
+      const notFound = (result.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+      if (notFound) throw new CommandNotFoundError(command);
+      if (result.failed) throw new CommandFailedError(command, args, result.exitCode, tail);
+      return { stdout: stdoutChunks.join(""), stderr: stderrChunks.join(""), tail };
+    },
+  };
+}
+
+function quoteForLog(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}

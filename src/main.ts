@@ -1,0 +1,138 @@
+import { readFileSync } from "node:fs";
+import { CommanderError } from "commander";
+import { createProgram, type RunCommand } from "./cli.js";
+import type { Context } from "./context.js";
+import { CliError, ExitCode, UsageError } from "./errors.js";
+import type { Redactor } from "./secrets.js";
+
+/** How long a command may take to clean up after Ctrl-C before we exit anyway. */
+const CANCEL_GRACE_MS = 5000;
+
+interface Outcome {
+  exitCode: number;
+}
+
+/**
+ * The only place that ends the process. Builds the context, runs the command, prints its
+ * result, and maps every error to one message, a hint and the documented exit code.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const controller = new AbortController();
+  let redactor: Redactor | undefined;
+  let ctx: Context | undefined;
+  const wantsJson = argv.includes("--json");
+
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    controller.abort();
+    if (interrupts > 1) process.exit(ExitCode.Interrupted);
+    setTimeout(() => process.exit(ExitCode.Interrupted), CANCEL_GRACE_MS).unref();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const run: RunCommand = async (body, globals) => {
+    const { createContext } = await import("./context.js");
+    ctx = createContext(globals, process, controller.signal);
+    redactor = ctx.redactor;
+    const result = await body(ctx);
+    if (globals.json) ctx.stdout.write(`${ctx.redactor.redact(JSON.stringify(result.data, null, 2))}\n`);
+    else if (result.line !== undefined) ctx.stdout.write(`${ctx.redactor.redact(result.line)}\n`);
+    if (result.exitCode !== undefined) outcome.exitCode = result.exitCode;
+  };
+
+  const outcome: Outcome = { exitCode: ExitCode.Ok };
+  const program = createProgram({
+    version: readVersion(),
+    run,
+    writeOut: (text) => process.stdout.write(text),
+    writeErr: (text) => process.stderr.write(text),
+  });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    if (controller.signal.aborted) outcome.exitCode = ExitCode.Interrupted;
+  } catch (caught) {
+    const error = controller.signal.aborted && !(caught instanceof CliError) ? new CliError("Interrupted.") : caught;
+    outcome.exitCode = report(toReportable(error, argv, program), { json: ctx?.options.json ?? wantsJson, ctx, redactor });
+    if (controller.signal.aborted) outcome.exitCode = ExitCode.Interrupted;
+  }
+  await flush(process.stdout);
+  await flush(process.stderr);
+  process.exit(outcome.exitCode);
+}
+
+type Reportable = CliError | { unexpected: unknown } | { silent: true };
+
+function toReportable(error: unknown, argv: string[], program: import("commander").Command): Reportable {
+  if (error instanceof CliError) return error;
+  if (error instanceof CommanderError) {
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+      return { silent: true };
+    }
+    const sub = program.commands.find((c) => c.name() === argv.find((a) => !a.startsWith("-")));
+    const usage = sub ? `c8y-ms ${sub.name()} ${sub.usage()}` : `c8y-ms ${program.usage()}`;
+    const message = error.message.replace(/^error:\s*/, "").replace(/\s*\n\s*/g, " ");
+    return new UsageError(capitalize(message), {
+      hint: `Usage: ${usage}\nRun \`c8y-ms ${sub ? `${sub.name()} ` : ""}--help\` for every option.`,
+    });
+  }
+  return { unexpected: error };
+}
+
+interface ReportOptions {
+  json: boolean;
+  ctx: Context | undefined;
+  redactor: Redactor | undefined;
+}
+
+function report(error: Reportable, { json, ctx, redactor }: ReportOptions): number {
+  if ("silent" in error) return ExitCode.Ok;
+  const clean = (text: string) => (redactor ? redactor.redact(text) : text);
+  const debug = Boolean(ctx?.options.verbose) || process.env.C8Y_MS_DEBUG === "1";
+
+  let code: string;
+  let message: string;
+  let hint: string | undefined;
+  let exitCode: number;
+  let stack: string | undefined;
+  if (error instanceof CliError) {
+    ({ code, message, hint, exitCode } = error);
+    if (debug) stack = error.stack;
+  } else {
+    const unexpected = error.unexpected;
+    code = "UNEXPECTED";
+    message = `Unexpected error: ${unexpected instanceof Error ? unexpected.message : String(unexpected)}`;
+    hint = debug ? "This is a bug in c8y-ms; please report it with the output above." : "Run again with --verbose for details.";
+    exitCode = ExitCode.Failure;
+    if (debug && unexpected instanceof Error) stack = unexpected.stack;
+  }
+
+  if (json) {
+    process.stdout.write(`${clean(JSON.stringify({ error: { code, message, hint: hint ?? null } }, null, 2))}\n`);
+  }
+  const colors = ctx?.logger.colors;
+  const red = (t: string) => (colors ? colors.red(t) : t);
+  const dim = (t: string) => (colors ? colors.dim(t) : t);
+  process.stderr.write(clean(`${red(`✖ ${message}`)}\n`));
+  if (hint) process.stderr.write(clean(`${hint.split("\n").map((l) => `  ${l}`).join("\n")}\n`));
+  if (stack) process.stderr.write(clean(`${dim(stack)}\n`));
+  return exitCode;
+}
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function flush(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (!stream.write("")) stream.once("drain", () => resolve());
+    else resolve();
+  });
+}

@@ -1,0 +1,12 @@
+import type { ExitCode } from "./errors.js";
+
+/**
+ * What a command hands back to main.ts. `data` is the command's JSON document (spec/cli.md,
+ * "JSON results"); `line` is the one-line result printed on stdout without --json.
+ */
+export interface CommandResult {
+  data: unknown;
+  line?: string | undefined;
+  /** Set by report-style commands (validate) that fail without throwing. */
+  exitCode?: ExitCode | undefined;
+}

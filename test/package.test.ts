@@ -1,0 +1,25 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "./helpers/paths.js";
+import { tempDir } from "./helpers/tmp.js";
+
+describe("the npm package", () => {
+  it("installs from its tarball into an empty project and runs through npx", async () => {
+    const packDir = await tempDir();
+    const { stdout } = await execa("npm", ["pack", "--json", "--pack-destination", packDir], { cwd: REPO_ROOT });
+    const [info] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
+    const shipped = info.files.map((f) => f.path);
+    expect(shipped).toContain("bin/c8y-ms.js");
+    expect(shipped).toContain("dist/main.js");
+    expect(shipped.some((p) => p.startsWith("src/") || p.startsWith("test/"))).toBe(false);
+
+    const project = await tempDir({ "package.json": JSON.stringify({ name: "consumer", version: "1.0.0", private: true }) });
+    await execa("npm", ["install", "--no-audit", "--no-fund", join(packDir, info.filename)], { cwd: project });
+    const run = await execa("npx", ["--no-install", "c8y-ms", "--help"], { cwd: project, reject: false });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("Usage: c8y-ms");
+    expect(await readdir(join(project, "node_modules", ".bin"))).toContain("c8y-ms");
+  });
+});
