@@ -49,6 +49,15 @@ if [ "$want_podman" -eq 1 ]; then
     as_root mkdir -p /etc/containers
     printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n' | as_root tee "$conf" >/dev/null
   fi
+  containers_conf=/etc/containers/containers.conf
+  if [ ! -f "$containers_conf" ]; then
+    # podman's default ulimits exceed what these machines allow, and `podman run` then fails
+    # with "error setting rlimit". Stay within the open-files hard limit, and cap processes at
+    # the platform's own thread quota (10240, platform.md §2).
+    as_root mkdir -p /etc/containers
+    printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=10240:10240"]\n' \
+      "$(ulimit -Hn)" "$(ulimit -Hn)" | as_root tee "$containers_conf" >/dev/null
+  fi
   podman info >/dev/null 2>&1 || { log "podman is installed but 'podman info' fails"; podman info >&2 || true; exit 1; }
   log "podman is ready"
 fi

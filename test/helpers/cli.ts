@@ -25,7 +25,7 @@ export interface RunCliOptions {
  */
 export async function runCli(args: string[], options: RunCliOptions = {}): Promise<CliRun> {
   // A clean environment: the developer's own C8Y_* variables must not leak into a test.
-  const env = { ...baseEnv(), FORCE_COLOR: "0", CI: "true", ...options.env };
+  const env: Record<string, string | undefined> = { ...baseEnv(), FORCE_COLOR: "0", CI: "true", ...options.env };
   const result = await execa("node", [CLI_BIN, ...args], {
     cwd: options.cwd,
     env,
@@ -50,6 +50,7 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
 
 /** What a spawned CLI needs from this process to find node, docker, podman and the CA bundle. */
 export function baseEnv(): Record<string, string | undefined> {
-  const { PATH, HOME, TMPDIR, NODE_EXTRA_CA_CERTS, DOCKER_HOST, C8Y_MS_NETWORK } = process.env;
-  return { PATH, HOME, TMPDIR, NODE_EXTRA_CA_CERTS, DOCKER_HOST, C8Y_MS_NETWORK };
+  const { PATH, HOME, TMPDIR, NODE_EXTRA_CA_CERTS, DOCKER_HOST } = process.env;
+  // Containers on our machines may only use the host network (no bridge, loopback only).
+  return { PATH, HOME, TMPDIR, NODE_EXTRA_CA_CERTS, DOCKER_HOST, C8Y_MS_NETWORK: process.env.C8Y_MS_NETWORK ?? "host" };
 }

@@ -1,0 +1,89 @@
+import type { Context } from "../context.js";
+import { CliError, UsageError } from "../errors.js";
+import { CommandFailedError, CommandNotFoundError } from "../exec.js";
+
+export const ENGINE_NAMES = ["docker", "podman"] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** A container engine that answered, ready to be driven through `ctx.exec`. */
+export interface Engine {
+  name: EngineName;
+  /** The executable to run. */
+  command: string;
+  /** The engine's own (server) version. */
+  version: string;
+  /**
+   * `--network` for build and run. "host" where the engine has no default bridge (machines
+   * whose dockerd runs with --bridge=none); undefined lets the engine use its default.
+   * C8Y_MS_NETWORK overrides the detection.
+   */
+  network: string | undefined;
+}
+
+/** No engine installed, or installed but not running. Exit 1 with the fix. */
+export class EngineNotAvailableError extends CliError {
+  override readonly code = "ENGINE_UNAVAILABLE";
+}
+
+type EngineContext = Pick<Context, "exec" | "env" | "logger" | "signal">;
+
+/**
+ * Finds the engine to use: `preferred` (--engine), else C8Y_MS_ENGINE, else the first of
+ * docker and podman that answers.
+ * @throws {EngineNotAvailableError} when none answers
+ */
+export async function detectEngine(ctx: EngineContext, preferred?: string): Promise<Engine> {
+  const chosen = preferred ?? (ctx.env.C8Y_MS_ENGINE || undefined);
+  if (chosen !== undefined && !isEngineName(chosen)) {
+    throw new UsageError(`Unknown container engine '${chosen}'.`, { hint: "Use --engine docker or --engine podman (or set C8Y_MS_ENGINE)." });
+  }
+  const candidates: EngineName[] = chosen ? [chosen] : [...ENGINE_NAMES];
+  const problems: string[] = [];
+  for (const name of candidates) {
+    const probe = await probeEngine(ctx, name);
+    if (typeof probe !== "string") {
+      ctx.logger.debug(`Using ${name} ${probe.version}${probe.network ? ` (network ${probe.network})` : ""}`);
+      return probe;
+    }
+    problems.push(probe);
+  }
+  throw new EngineNotAvailableError(problems.join(" "), {
+    hint: chosen
+      ? `Start ${chosen} (e.g. \`sudo systemctl start ${chosen}\` or Docker Desktop), or choose the other engine with --engine.`
+      : "Install Docker (https://docs.docker.com/get-docker/) or Podman and make sure `docker info` or `podman info` works.",
+  });
+}
+
+function isEngineName(value: string): value is EngineName {
+  return (ENGINE_NAMES as readonly string[]).includes(value);
+}
+
+/** Returns the engine, or a sentence saying why it cannot be used. */
+async function probeEngine(ctx: EngineContext, name: EngineName): Promise<Engine | string> {
+  const versionArgs = name === "docker" ? ["version", "--format", "{{.Server.Version}}"] : ["info", "--format", "{{.Version.Version}}"];
+  let version: string;
+  try {
+    version = (await ctx.exec.run(name, versionArgs, { signal: ctx.signal })).stdout.trim();
+  } catch (error) {
+    if (error instanceof CommandNotFoundError) return `${name} is not installed.`;
+    if (error instanceof CommandFailedError) {
+      const reason = error.tail.find((line) => line.trim() !== "") ?? "it did not answer";
+      return `${name} is installed but not usable: ${reason.trim()}`;
+    }
+    throw error;
+  }
+  return { name, command: name, version, network: await detectNetwork(ctx, name) };
+}
+
+async function detectNetwork(ctx: EngineContext, name: EngineName): Promise<string | undefined> {
+  const override = ctx.env.C8Y_MS_NETWORK;
+  if (override) return override === "default" ? undefined : override;
+  if (name === "podman") return undefined;
+  try {
+    await ctx.exec.run(name, ["network", "inspect", "bridge", "--format", "{{.Name}}"], { signal: ctx.signal });
+    return undefined;
+  } catch (error) {
+    if (error instanceof CommandFailedError) return "host";
+    throw error;
+  }
+}
