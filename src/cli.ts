@@ -183,6 +183,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .addOption(new Option("--engine <engine>", "container engine").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
     .addOption(new Option("--network <mode>", "how services are reached: host, or publish a port").choices(["auto", "host", "publish"]).default("auto"))
     .option("--faults", "enable the fault-injection endpoint (for tests)")
+    .option("--upload-limit <bytes>", "largest accepted upload in bytes (default: the platform's 500 MB)", byteCount)
     .action(
       action(async (ctx, options: import("./commands/sandbox.js").SandboxOptions) =>
         (await import("./commands/sandbox.js")).sandbox(options, ctx),
@@ -246,6 +247,12 @@ function port(value: string): number {
 
 function positiveInteger(value: string): number {
   return integerIn(1, 86_400, value);
+}
+
+function byteCount(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1 || !Number.isSafeInteger(number)) throw new InvalidArgumentError("expected a number of bytes, e.g. 2000000000.");
+  return number;
 }
 
 function compressionLevel(value: string): number {

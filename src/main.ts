@@ -37,7 +37,8 @@ export async function main(argv: string[]): Promise<void> {
     ctx = createContext(globals, process, controller.signal);
     redactor = ctx.redactor;
     const result = await body(ctx);
-    if (globals.json) ctx.stdout.write(`${ctx.redactor.redact(JSON.stringify(result.data, null, 2))}\n`);
+    // `data: undefined`: the command printed its document itself (sandbox prints it when ready).
+    if (globals.json && result.data !== undefined) ctx.stdout.write(`${ctx.redactor.redact(JSON.stringify(result.data, null, 2))}\n`);
     else if (result.line !== undefined) ctx.stdout.write(`${ctx.redactor.redact(result.line)}\n`);
     if (result.exitCode !== undefined) outcome.exitCode = result.exitCode;
   };

@@ -5,6 +5,7 @@ import type { ExitCode } from "./errors.js";
  * "JSON results"); `line` is the one-line result printed on stdout without --json.
  */
 export interface CommandResult {
+  /** undefined when the command already wrote its document (a server prints it once it is ready). */
   data: unknown;
   line?: string | undefined;
   /** Set by report-style commands (validate) that fail without throwing. */

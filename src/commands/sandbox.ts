@@ -1,0 +1,75 @@
+import { resolve } from "node:path";
+import type { Context } from "../context.js";
+import { CliError } from "../errors.js";
+import type { CommandResult } from "../result.js";
+import { readyDocument, startSandboxServer, type ReadyDocument } from "../sandbox/server.js";
+
+export interface SandboxOptions {
+  port: number;
+  dataDir: string;
+  /** false with --no-containers. */
+  containers: boolean;
+  engine?: string;
+  network: "auto" | "host" | "publish";
+  faults?: boolean;
+  uploadLimit?: number;
+}
+
+/** platform.md §2: the platform refuses uploads above 500 MB. */
+export const DEFAULT_UPLOAD_LIMIT = 500 * 1024 * 1024;
+
+/**
+ * Serves a local platform until Ctrl-C. The ready document is printed as soon as the sandbox
+ * answers requests (stdout with --json, stderr for humans), not when the command ends.
+ */
+export async function sandbox(options: SandboxOptions, ctx: Context): Promise<CommandResult> {
+  const dataDir = resolve(ctx.cwd, options.dataDir);
+  let running;
+  try {
+    running = await startSandboxServer({ dataDir, port: options.port, logger: ctx.logger });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new CliError(`Port ${options.port} on 127.0.0.1 is already in use.`, {
+        hint: "Stop whatever listens there, or pick another port with --port (--port 0 picks a free one).",
+      });
+    }
+    throw error;
+  }
+
+  const ready = readyDocument(running.store, running.url, {
+    containers: options.containers,
+    faults: Boolean(options.faults),
+    uploadLimit: options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
+  });
+  if (ctx.options.json) ctx.stdout.write(`${JSON.stringify(ready, null, 2)}\n`);
+  else printForHumans(ready, ctx);
+
+  await new Promise<void>((done) => {
+    if (ctx.signal.aborted) done();
+    else ctx.signal.addEventListener("abort", () => done(), { once: true });
+  });
+  ctx.logger.step("Stopping the sandbox");
+  await running.close();
+  // main.ts exits 130 because the signal was aborted; the document was printed already.
+  return { data: undefined };
+}
+
+function printForHumans(ready: ReadyDocument, ctx: Context): void {
+  const { logger } = ctx;
+  const owner = ready.tenants.find((t) => t.parent === null);
+  const admin = ready.users.find((u) => u.role === "admin" && u.tenant === owner?.id);
+  logger.success(`Sandbox ready at ${ready.url}`);
+  logger.info(`  data:       ${ready.dataDir}`);
+  logger.info(`  containers: ${ready.containers ? "services run after upload and subscription" : "off (uploads are checked and stored, not run)"}`);
+  logger.info(`  tenants:    ${ready.tenants.map((t) => (t.parent ? `${t.id} (subtenant of ${t.parent})` : `${t.id} (owner)`)).join(", ")}`);
+  logger.info("  users:");
+  for (const user of ready.users) {
+    logger.info(`    ${user.tenant}/${user.user}  password ${user.password}  (${user.role}${user.totpSecret ? `, TOTP secret ${user.totpSecret}` : ""})`);
+  }
+  if (admin) {
+    logger.info("");
+    logger.info("Point c8y-ms at it:");
+    logger.info(`  export C8Y_HOST=${ready.url} C8Y_TENANT=${admin.tenant} C8Y_USER=${admin.user} C8Y_PASSWORD='${admin.password}'`);
+  }
+  logger.info("Press Ctrl-C to stop.");
+}
