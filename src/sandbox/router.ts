@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { authenticate, noAuth, type Principal } from "./auth.js";
 import { forbidden } from "./http.js";
+import type { ServiceRuntime } from "./runtime.js";
 import type { Store } from "./state.js";
 
 /** What every route handler may use: the state, the sandbox's own address and its services. */
@@ -8,8 +9,7 @@ export interface SandboxCore {
   store: Store;
   /** e.g. http://127.0.0.1:8111 — used in `self` links and as C8Y_BASEURL for services. */
   baseUrl: string;
-  /** Called after every change that may start, replace or stop a service's containers. */
-  reconcile(applicationId: string): void;
+  runtime: ServiceRuntime;
 }
 
 export interface Call {

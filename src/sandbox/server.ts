@@ -4,7 +4,12 @@ import { resolve } from "node:path";
 import type { Logger } from "../ui/logger.js";
 import { ApiError, sendError } from "./http.js";
 import { matchRoute, runRoute, type Route, type SandboxCore } from "./router.js";
+import { applicationRoutes } from "./routes/applications.js";
+import { currentApplicationRoutes } from "./routes/current-application.js";
+import { inventoryRoutes } from "./routes/inventory.js";
+import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { tenantRoutes } from "./routes/tenant.js";
+import { createInertRuntime } from "./runtime.js";
 import { Store, type PersonRole } from "./state.js";
 
 export interface SandboxServerOptions {
@@ -31,12 +36,12 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-const ROUTES: readonly Route[] = [...tenantRoutes];
+const ROUTES: readonly Route[] = [...tenantRoutes, ...subscriptionRoutes, ...applicationRoutes, ...currentApplicationRoutes, ...inventoryRoutes];
 
 /** The sandbox's HTTP server on 127.0.0.1 only: nothing outside this machine can reach it. */
 export async function startSandboxServer(options: SandboxServerOptions): Promise<RunningSandbox> {
   const store = await Store.open(resolve(options.dataDir));
-  const core: SandboxCore = { store, baseUrl: "", reconcile: () => {} };
+  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime() };
   const server = createServer((req, res) => {
     void handle(req, res, core, options.logger);
   });

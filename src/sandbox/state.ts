@@ -41,6 +41,8 @@ export interface ApplicationRecord {
   /** The manifest of the active version (as uploaded), or what was given at creation. */
   manifest?: Record<string, unknown>;
   activeVersionId?: string;
+  /** The managed object that carries the microservice's status (platform.md §3.3 #17). */
+  statusObjectId?: string;
   created: string;
   lastUpdated: string;
 }
