@@ -1,0 +1,103 @@
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { CliError, UsageError } from "../errors.js";
+import { checkManifestText, toReport, type ManifestReport } from "./check.js";
+import { RULES } from "./rules.js";
+import type { Manifest } from "./schema.js";
+
+export { checkManifestText, type ManifestReport } from "./check.js";
+export { ManifestInvalidError, type Diagnostic, type Severity } from "./diagnostics.js";
+export type { Manifest } from "./schema.js";
+
+/** The names a project's manifest may have, in the order we look for them. */
+export const MANIFEST_FILE_NAMES: readonly string[] = ["cumulocity.json", "cumulocity.yaml", "cumulocity.yml"];
+
+/** The project's manifest file in `dir`, or undefined when there is none. */
+export async function findManifestFile(dir: string): Promise<string | undefined> {
+  return (await manifestFilesIn(dir))[0];
+}
+
+async function manifestFilesIn(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of MANIFEST_FILE_NAMES) {
+    const path = join(dir, name);
+    if (await isFile(path)) found.push(path);
+  }
+  return found;
+}
+
+/** A path that is not there: a usage error (exit 2), since the user named it. */
+export class ManifestNotFoundError extends UsageError {
+  override readonly code = "MANIFEST_NOT_FOUND";
+
+  constructor(path: string, isDirectory: boolean) {
+    super(isDirectory ? `No ${MANIFEST_FILE_NAMES.join(", ").replace(/, ([^,]*)$/, " or $1")} in ${path}.` : `${path} does not exist.`, {
+      hint: isDirectory
+        ? "Run c8y-ms in the service's directory or pass the manifest's path; `c8y-ms init` creates a new service."
+        : "Check the path; c8y-ms accepts a project directory, a cumulocity.json or .yaml file, or a built .zip.",
+    });
+  }
+}
+
+/**
+ * Reads and checks a manifest file, or the manifest of a project directory. A missing path
+ * throws ManifestNotFoundError (exit 2); an unreadable one a CliError (exit 1). Problems in
+ * the manifest itself are in the report: the caller decides whether they stop it.
+ */
+export async function loadManifest(path: string): Promise<ManifestReport> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new ManifestNotFoundError(path, false);
+  let file = path;
+  let others: string[] = [];
+  if (info.isDirectory()) {
+    const candidates = await manifestFilesIn(path);
+    const [first, ...rest] = candidates;
+    if (!first) throw new ManifestNotFoundError(path, true);
+    file = first;
+    others = rest;
+  }
+  const report = checkManifestText(decode(await readManifestFile(file)), file);
+  if (others.length === 0) return report;
+  const names = others.map((o) => o.slice(o.lastIndexOf("/") + 1)).join(" and ");
+  const warning = {
+    file,
+    line: 1,
+    column: 1,
+    pointer: "",
+    message: `${names} ${others.length > 1 ? "are" : "is"} ignored: c8y-ms reads ${file.slice(file.lastIndexOf("/") + 1)}; delete the other file(s) so nobody edits the wrong one.`,
+    rule: "multiple-manifests",
+    severity: RULES["multiple-manifests"].severity,
+  } as const;
+  return toReport(file, report.manifest, [...report.errors, ...report.warnings, warning]);
+}
+
+async function readManifestFile(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new ManifestNotFoundError(file, false);
+    const reason = code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    throw new CliError(`Cannot read ${file}: ${reason}.`, { hint: "Check the file's permissions, or pass another path.", cause: error });
+  }
+}
+
+/** UTF-8 as usual; UTF-16 files (some Windows editors write them) are decoded too, and `pack` writes UTF-8. */
+function decode(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString("utf16le");
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const swapped = Buffer.from(bytes.subarray(2, 2 + ((bytes.length - 2) & ~1)));
+    return swapped.swap16().toString("utf16le");
+  }
+  return bytes.toString("utf8");
+}
+
+/** The manifest `pack` writes into the zip: the user's fields in their order, as JSON; `$schema` is an editor hint and stays out. */
+export function manifestJson(manifest: Manifest): string {
+  const { $schema: _editorHint, ...fields } = manifest;
+  return `${JSON.stringify(fields, null, 2)}\n`;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+}
