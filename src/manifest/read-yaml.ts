@@ -1,4 +1,5 @@
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from "yaml";
+import { createRequire } from "node:module";
+import type { Document, Node } from "yaml";
 import { pointerOf, type Locations, type ReadResult, type SourceDocument, type Span } from "./source.js";
 
 /**
@@ -6,6 +7,7 @@ import { pointerOf, type Locations, type ReadResult, type SourceDocument, type S
  * every rule and position works the same for both. `pack` always writes JSON.
  */
 export function readYaml(text: string): ReadResult {
+  const { parseAllDocuments } = yaml();
   // Duplicate keys are reported by us as warnings, the same as for JSON.
   const documents = parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false });
   const docs = Array.isArray(documents) ? documents : [];
@@ -25,6 +27,15 @@ export function readYaml(text: string): ReadResult {
     if (problem instanceof AliasCycle) return { ok: false, problem: { offset: problem.offset, message: problem.message } };
     throw problem;
   }
+}
+
+type YamlModule = typeof import("yaml");
+let yamlModule: YamlModule | undefined;
+
+/** Loaded on first use (synchronously, so checking stays a pure function): JSON manifests never pay for it. */
+function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)("yaml") as YamlModule;
+  return yamlModule;
 }
 
 class AliasCycle extends Error {
@@ -47,6 +58,7 @@ class YamlConverter {
   }
 
   #value(node: unknown, path: (string | number)[]): unknown {
+    const { isAlias, isMap, isScalar, isSeq } = yaml();
     if (isAlias(node)) {
       const target = node.resolve(this.doc);
       if (!target || this.#resolving.has(target)) throw new AliasCycle(spanOf(node).start);
@@ -85,7 +97,7 @@ class YamlConverter {
 }
 
 function keyText(key: unknown): string {
-  if (isScalar(key)) return String(key.value);
+  if (yaml().isScalar(key)) return String(key.value);
   if (key === null || key === undefined) return "";
   return String(key);
 }

@@ -56,6 +56,7 @@ const cpu = (role: string) =>
   z.string().meta({
     description: `${role} CPU: cores ("1", "0.5") or millicores ("500m").`,
     pattern: CPU_PATTERN.source,
+    patternErrorMessage: 'Write cores ("1", "0.5") or millicores ("500m").',
     examples: ["500m", "1"],
   });
 
@@ -63,13 +64,15 @@ const memory = (role: string) =>
   z.string().meta({
     description: `${role} memory: an integer with an optional unit — E, P, T, G, M, K (powers of 10) or Ei, Pi, Ti, Gi, Mi, Ki (powers of 2); no unit means bytes. Decimals ("1.5G") and lowercase units ("512m") are rejected.`,
     pattern: MEMORY_PATTERN.source,
+    patternErrorMessage: 'Write an integer with an uppercase unit, e.g. "512M" or "1Gi" (no decimals).',
     examples: ["512M", "1Gi"],
   });
 
 const resources = (role: string, description: string, defaults: { cpu: string; memory: string }, extra: Record<string, unknown> = {}) =>
   closed({ cpu: cpu(role).optional(), memory: memory(role).optional() }, { description, default: defaults, ...extra });
 
-const noWhitespace = (description: string) => z.string().meta({ description, pattern: NO_WHITESPACE_PATTERN.source });
+const noWhitespace = (description: string) =>
+  z.string().meta({ description, pattern: NO_WHITESPACE_PATTERN.source, patternErrorMessage: "The platform rejects whitespace and line feeds in probes." });
 
 const port = (description: string) => z.number().int().meta({ description, minimum: PORT_MIN, maximum: PORT_MAX, default: d.probe.port });
 
@@ -132,7 +135,15 @@ const probe = (which: "liveness" | "readiness") =>
   );
 
 const roles = (description: string) =>
-  z.array(z.string().meta({ description: "A permission string such as ROLE_INVENTORY_READ.", pattern: ROLE_NAME_PATTERN.source })).meta({ description, uniqueItems: true });
+  z
+    .array(
+      z.string().meta({
+        description: "A permission string such as ROLE_INVENTORY_READ.",
+        pattern: ROLE_NAME_PATTERN.source,
+        patternErrorMessage: "Permissions look like ROLE_<NAME>, in capitals.",
+      }),
+    )
+    .meta({ description, uniqueItems: true });
 
 const enumField = <const T extends readonly [string, ...string[]]>(values: T, description: string, fallback: T[number]) =>
   z.enum(values).meta({ description, default: fallback });
@@ -143,6 +154,7 @@ export const manifestSchema = closed(
     apiVersion: z.string().meta({
       description: 'Manifest API version: "2" (or "v2"). Version 1 was removed from the platform; v2 runs the container with only the NET_BIND_SERVICE capability.',
       pattern: API_VERSION_PATTERN.source,
+      patternErrorMessage: 'Write "2".',
       examples: ["2"],
     }),
     name: z
@@ -150,6 +162,7 @@ export const manifestSchema = closed(
       .meta({
         description: `Microservice name: lowercase letters, digits and dashes, at most ${NAME_MAX_LENGTH} characters. Without it the platform derives the name from the zip file name.`,
         pattern: NAME_PATTERN.source,
+        patternErrorMessage: "Lowercase letters, digits and dashes only.",
         maxLength: NAME_MAX_LENGTH,
         examples: ["my-service"],
       })
@@ -157,6 +170,7 @@ export const manifestSchema = closed(
     version: z.string().meta({
       description: 'Semantic version without build metadata ("+"), e.g. "1.0.0". A "-SNAPSHOT" suffix marks a development build that may be uploaded again with different content.',
       pattern: VERSION_PATTERN.source,
+      patternErrorMessage: 'A semantic version without "+", e.g. "1.0.0" or "1.0.0-SNAPSHOT".',
       examples: ["1.0.0", "1.0.0-SNAPSHOT"],
     }),
     provider: closed(
@@ -172,6 +186,7 @@ export const manifestSchema = closed(
       .meta({
         description: "Path under /service/ where the platform routes requests to the service; defaults to the name.",
         pattern: CONTEXT_PATH_PATTERN.source,
+        patternErrorMessage: "Letters, digits and - . _ ~ only.",
         maxLength: CONTEXT_PATH_MAX_LENGTH,
       })
       .optional(),
@@ -206,6 +221,7 @@ export const manifestSchema = closed(
       .meta({
         description: "Tenant-option category of the settings; defaults to the context path, then the name. Unique per tenant and fixed after the first upload.",
         pattern: SETTINGS_CATEGORY_PATTERN.source,
+        patternErrorMessage: "Letters, digits and dots only.",
       })
       .optional(),
     settings: z
