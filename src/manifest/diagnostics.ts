@@ -28,7 +28,8 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
     a.line - b.line ||
     a.column - b.column ||
     (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1) ||
-    a.rule.localeCompare(b.rule)
+    a.rule.localeCompare(b.rule) ||
+    a.pointer.localeCompare(b.pointer)
   );
 }
 

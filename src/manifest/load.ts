@@ -45,8 +45,9 @@ export class ManifestNotFoundError extends UsageError {
  * the manifest itself are in the report: the caller decides whether they stop it.
  */
 export async function loadManifest(path: string): Promise<ManifestReport> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info) throw new ManifestNotFoundError(path, false);
+  const info = await stat(path).catch((error: unknown) => {
+    throw isMissing(error) ? new ManifestNotFoundError(path, false) : unreadable(path, error);
+  });
   let file = path;
   let others: string[] = [];
   if (info.isDirectory()) {
@@ -75,11 +76,20 @@ async function readManifestFile(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ManifestNotFoundError(file, false);
-    const reason = code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
-    throw new CliError(`Cannot read ${file}: ${reason}.`, { hint: "Check the file's permissions, or pass another path.", cause: error });
+    throw isMissing(error) ? new ManifestNotFoundError(file, false) : unreadable(file, error);
   }
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+function unreadable(file: string, error: unknown): CliError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reasons: Record<string, string> = { EACCES: "permission denied", EPERM: "permission denied", ELOOP: "a loop of symbolic links" };
+  const reason = (code && reasons[code]) ?? (error as Error).message;
+  return new CliError(`Cannot read ${file}: ${reason}.`, { hint: "Check the path and its permissions, or pass another path.", cause: error });
 }
 
 /** UTF-8 as usual; UTF-16 files (some Windows editors write them) are decoded too, and `pack` writes UTF-8. */

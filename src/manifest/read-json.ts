@@ -241,6 +241,7 @@ class JsonReader {
     if (c === undefined) return this.#endOfInput();
     if (c === "'") return new JsonSyntaxError(this.#at, "Strings must be in double quotes: replace the single quotes with \".");
     if (c === "}" || c === "]") return new JsonSyntaxError(this.#at, `Expected a value before '${c}'.`);
+    if (c === "+" || c === ".") return new JsonSyntaxError(this.#at, `Invalid number ${this.#describe()}: JSON numbers do not start with '${c}'; write 2, 0.5 or -1.`);
     const word = /^[A-Za-z_$][\w$]*/.exec(this.#text.slice(this.#at, this.#at + 40))?.[0];
     if (word) {
       const lower = word.toLowerCase();

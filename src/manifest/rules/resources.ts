@@ -45,6 +45,10 @@ function checkMinimum(kind: Kind, text: string, amount: number, report: Report):
  * 128M, a service that runs) as valid, and the platform may overwrite requests (platform.md §1.1).
  */
 export const checkRequests: Check = (m, report) => {
+  if (m.requestResources !== undefined) {
+    const which = m.requestedResources !== undefined ? "; this manifest has both, so remove \"requestResources\"" : ": rename it";
+    report("field-alias", "/requestResources", `"requestResources" is the OpenAPI spelling; the platform documents "requestedResources"${which}.`, "key");
+  }
   const requestField = m.requestedResources !== undefined ? "requestedResources" : "requestResources";
   const requests = objectOf(m[requestField]);
   if (!requests) return;
