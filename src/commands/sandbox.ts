@@ -2,6 +2,8 @@ import { resolve } from "node:path";
 import type { Context } from "../context.js";
 import { CliError } from "../errors.js";
 import type { CommandResult } from "../result.js";
+import { detectEngine, EngineNotAvailableError } from "../image/engine.js";
+import { createContainerRuntime, type NetworkMode } from "../sandbox/containers.js";
 import { readyDocument, startSandboxServer, type ReadyDocument } from "../sandbox/server.js";
 
 export interface SandboxOptions {
@@ -24,9 +26,24 @@ export const DEFAULT_UPLOAD_LIMIT = 500 * 1024 * 1024;
  */
 export async function sandbox(options: SandboxOptions, ctx: Context): Promise<CommandResult> {
   const dataDir = resolve(ctx.cwd, options.dataDir);
+  const uploadLimit = options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
+  // Without an engine there is nothing to run services with: say so now, not at the first upload.
+  const engine = options.containers ? await detectEngine(ctx, options.engine).catch(explainNoEngine) : undefined;
+  const network: NetworkMode | undefined = engine ? (options.network === "auto" ? (engine.network === "host" ? "host" : "publish") : options.network) : undefined;
+  let containers: ReturnType<typeof createContainerRuntime> | undefined;
   let running;
   try {
-    running = await startSandboxServer({ dataDir, port: options.port, logger: ctx.logger });
+    running = await startSandboxServer({
+      dataDir,
+      port: options.port,
+      uploadLimit,
+      faults: Boolean(options.faults),
+      logger: ctx.logger,
+      createRuntime:
+        engine && network
+          ? (core) => (containers = createContainerRuntime(core, { engine, network, exec: ctx.exec, logger: ctx.logger }))
+          : undefined,
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new CliError(`Port ${options.port} on 127.0.0.1 is already in use.`, {
@@ -37,12 +54,15 @@ export async function sandbox(options: SandboxOptions, ctx: Context): Promise<Co
   }
 
   const ready = readyDocument(running.store, running.url, {
-    containers: options.containers,
+    containers: Boolean(engine),
+    ...(engine && network ? { engine: engine.name, network } : {}),
     faults: Boolean(options.faults),
-    uploadLimit: options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
+    uploadLimit,
   });
   if (ctx.options.json) ctx.stdout.write(`${JSON.stringify(ready, null, 2)}\n`);
   else printForHumans(ready, ctx);
+  // Services of earlier runs of this data directory come back in the background.
+  containers?.start().catch((error: unknown) => ctx.logger.warn(`Could not restore services: ${error instanceof Error ? error.message : String(error)}`));
 
   await new Promise<void>((done) => {
     if (ctx.signal.aborted) done();
@@ -60,7 +80,9 @@ function printForHumans(ready: ReadyDocument, ctx: Context): void {
   const admin = ready.users.find((u) => u.role === "admin" && u.tenant === owner?.id);
   logger.success(`Sandbox ready at ${ready.url}`);
   logger.info(`  data:       ${ready.dataDir}`);
-  logger.info(`  containers: ${ready.containers ? "services run after upload and subscription" : "off (uploads are checked and stored, not run)"}`);
+  logger.info(
+    `  containers: ${ready.containers ? `services run in ${ready.engine} after upload and subscription (network: ${ready.network})` : "off (uploads are checked and stored, not run)"}`,
+  );
   logger.info(`  tenants:    ${ready.tenants.map((t) => (t.parent ? `${t.id} (subtenant of ${t.parent})` : `${t.id} (owner)`)).join(", ")}`);
   logger.info("  users:");
   for (const user of ready.users) {
@@ -72,4 +94,13 @@ function printForHumans(ready: ReadyDocument, ctx: Context): void {
     logger.info(`  export C8Y_HOST=${ready.url} C8Y_TENANT=${admin.tenant} C8Y_USER=${admin.user} C8Y_PASSWORD='${admin.password}'`);
   }
   logger.info("Press Ctrl-C to stop.");
+}
+
+function explainNoEngine(error: unknown): never {
+  if (error instanceof EngineNotAvailableError) {
+    throw new EngineNotAvailableError(`${error.message} The sandbox runs uploaded services in a container engine.`, {
+      hint: `${error.hint ?? ""}\nOr start the sandbox without running services: c8y-ms sandbox --no-containers`.trim(),
+    });
+  }
+  throw error;
 }

@@ -15,6 +15,9 @@ export const NAME_ERROR = "Microservice application name is incorrect: only lowe
 export const CONTEXT_PATH_ERROR = "Application context path incorrect. Only word characters and /-._~ are allowed";
 const INVALID = "application/Invalid Data";
 
+/** 422 `application/Invalid Data`, the platform's answer to an invalid application or binary. */
+export const invalidDataError = (message: string) => invalidData(INVALID, message);
+
 const MICROSERVICE_NAME = /^[a-z0-9-]{1,23}$/;
 /**
  * The documented character set (platform.md §1.6). The platform's error text also names "/",
@@ -92,33 +95,33 @@ export function checkApplicationInput(input: ApplicationInput, type: string, cre
   const string = (field: keyof ApplicationInput, required: boolean) => {
     const value = input[field];
     if (value === undefined && !(required && creating)) return;
-    if (typeof value !== "string" || value.trim() === "") throw invalidData(INVALID, `Application ${field} must be a non-empty string.`);
+    if (typeof value !== "string" || value.trim() === "") throw invalidDataError(`Application ${field} must be a non-empty string.`);
   };
   string("name", true);
   string("key", true);
   string("type", true);
   if (creating && !(APPLICATION_TYPES as readonly string[]).includes(type)) {
-    throw invalidData(INVALID, `Application type must be one of ${APPLICATION_TYPES.join(", ")}.`);
+    throw invalidDataError(`Application type must be one of ${APPLICATION_TYPES.join(", ")}.`);
   }
   if (typeof input.name === "string") {
-    if (type === "MICROSERVICE" && !MICROSERVICE_NAME.test(input.name)) throw invalidData(INVALID, NAME_ERROR);
-    if (input.name.length > 128) throw invalidData(INVALID, "Application name may have at most 128 characters.");
+    if (type === "MICROSERVICE" && !MICROSERVICE_NAME.test(input.name)) throw invalidDataError(NAME_ERROR);
+    if (input.name.length > 128) throw invalidDataError("Application name may have at most 128 characters.");
   }
-  if (typeof input.key === "string" && input.key.length > 128) throw invalidData(INVALID, "Application key may have at most 128 characters.");
+  if (typeof input.key === "string" && input.key.length > 128) throw invalidDataError("Application key may have at most 128 characters.");
   if (input.contextPath !== undefined && (typeof input.contextPath !== "string" || !CONTEXT_PATH.test(input.contextPath))) {
-    throw invalidData(INVALID, CONTEXT_PATH_ERROR);
+    throw invalidDataError(CONTEXT_PATH_ERROR);
   }
   if (input.availability !== undefined && !(AVAILABILITIES as readonly unknown[]).includes(input.availability)) {
-    throw invalidData(INVALID, `Application availability must be one of ${AVAILABILITIES.join(", ")}.`);
+    throw invalidDataError(`Application availability must be one of ${AVAILABILITIES.join(", ")}.`);
   }
   for (const field of ["requiredRoles", "roles"] as const) {
     const value = input[field];
     if (value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === "string"))) {
-      throw invalidData(INVALID, `Application ${field} must be a list of role names.`);
+      throw invalidDataError(`Application ${field} must be a list of role names.`);
     }
   }
   if (input.manifest !== undefined && (typeof input.manifest !== "object" || input.manifest === null || Array.isArray(input.manifest))) {
-    throw invalidData(INVALID, "Application manifest must be an object.");
+    throw invalidDataError("Application manifest must be an object.");
   }
 }
 
@@ -186,7 +189,7 @@ export async function updateApplication(store: Store, app: ApplicationRecord, in
   if (input.manifest !== undefined) next.manifest = input.manifest as Record<string, unknown>;
   checkUnique(store.state, next);
   if (next.name !== app.name && app.type === "MICROSERVICE" && app.activeVersionId !== undefined) {
-    throw invalidData(INVALID, "A microservice with an uploaded binary cannot be renamed.");
+    throw invalidDataError("A microservice with an uploaded binary cannot be renamed.");
   }
   next.lastUpdated = new Date().toISOString();
   Object.assign(app, next);
@@ -196,7 +199,7 @@ export async function updateApplication(store: Store, app: ApplicationRecord, in
 }
 
 /** Bootstrap and service users follow the application's name and required roles. */
-function syncApplicationUsers(state: SandboxState, app: ApplicationRecord): void {
+export function syncApplicationUsers(state: SandboxState, app: ApplicationRecord): void {
   for (const user of state.users) {
     if (user.application !== app.id) continue;
     if (user.kind === "bootstrap") user.name = bootstrapUserName(app);

@@ -10,6 +10,8 @@ export interface SandboxCore {
   /** e.g. http://127.0.0.1:8111 — used in `self` links and as C8Y_BASEURL for services. */
   baseUrl: string;
   runtime: ServiceRuntime;
+  /** Largest accepted upload (platform.md §2: 500 MB; `--upload-limit` raises it). */
+  uploadLimit: number;
 }
 
 export interface Call {

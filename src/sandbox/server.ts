@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { Logger } from "../ui/logger.js";
+import { Faults } from "./faults.js";
+import { forward, forwardUpgrade, SERVICE_PREFIX } from "./gateway.js";
 import { ApiError, sendError } from "./http.js";
 import { matchRoute, runRoute, type Route, type SandboxCore } from "./router.js";
 import { applicationRoutes } from "./routes/applications.js";
@@ -9,14 +11,20 @@ import { currentApplicationRoutes } from "./routes/current-application.js";
 import { inventoryRoutes } from "./routes/inventory.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { tenantRoutes } from "./routes/tenant.js";
-import { createInertRuntime } from "./runtime.js";
+import { binaryRoutes } from "./routes/binaries.js";
+import { createInertRuntime, type ServiceRuntime } from "./runtime.js";
 import { Store, type PersonRole } from "./state.js";
 
 export interface SandboxServerOptions {
   dataDir: string;
   /** 0 picks a free port. */
   port: number;
+  uploadLimit: number;
   logger: Pick<Logger, "debug" | "warn">;
+  /** Enables /__sandbox/faults and /__sandbox/requests (TEAM.md part C). */
+  faults: boolean;
+  /** Runs uploaded services; made once the address is known (services call back to it). */
+  createRuntime?: (core: Omit<SandboxCore, "runtime">) => ServiceRuntime;
 }
 
 /** What `c8y-ms sandbox --json` prints once it serves (TEAM.md part C; the README shows it). */
@@ -26,6 +34,9 @@ export interface ReadyDocument {
   containers: boolean;
   faults: boolean;
   uploadLimit: number;
+  /** With containers: the engine that runs services and how they are reached. */
+  engine?: string;
+  network?: string;
   tenants: { id: string; parent: string | null }[];
   users: { tenant: string; user: string; password: string; role: PersonRole; totpSecret?: string }[];
 }
@@ -36,14 +47,29 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-const ROUTES: readonly Route[] = [...tenantRoutes, ...subscriptionRoutes, ...applicationRoutes, ...currentApplicationRoutes, ...inventoryRoutes];
+const ROUTES: readonly Route[] = [
+  ...tenantRoutes,
+  ...subscriptionRoutes,
+  ...applicationRoutes,
+  ...binaryRoutes,
+  ...currentApplicationRoutes,
+  ...inventoryRoutes,
+];
+
+/** How long a connection may go on sending after an early answer (e.g. 413) before it is cut. */
+const LINGER_MS = 1000;
 
 /** The sandbox's HTTP server on 127.0.0.1 only: nothing outside this machine can reach it. */
 export async function startSandboxServer(options: SandboxServerOptions): Promise<RunningSandbox> {
   const store = await Store.open(resolve(options.dataDir));
-  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime() };
+  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
+  const faults = options.faults ? new Faults() : undefined;
   const server = createServer((req, res) => {
-    void handle(req, res, core, options.logger);
+    void handle(req, res, core, faults, options.logger);
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (req.url?.startsWith(SERVICE_PREFIX)) forwardUpgrade(req, socket, head, core);
+    else socket.destroy();
   });
   // Large uploads may take minutes; the platform's own request limit is 5 minutes (platform.md §2).
   server.requestTimeout = 0;
@@ -51,14 +77,18 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   await listen(server, options.port);
   const { port } = server.address() as AddressInfo;
   core.baseUrl = `http://127.0.0.1:${port}`;
+  if (options.createRuntime) core.runtime = options.createRuntime(core);
   return {
     url: core.baseUrl,
     store,
-    close: () => closeServer(server),
+    close: async () => {
+      await core.runtime.close();
+      await closeServer(server);
+    },
   };
 }
 
-export function readyDocument(store: Store, url: string, extra: Pick<ReadyDocument, "containers" | "faults" | "uploadLimit">): ReadyDocument {
+export function readyDocument(store: Store, url: string, extra: Pick<ReadyDocument, "containers" | "faults" | "uploadLimit" | "engine" | "network">): ReadyDocument {
   const { state } = store;
   return {
     url,
@@ -77,11 +107,26 @@ export function readyDocument(store: Store, url: string, extra: Pick<ReadyDocume
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, core: SandboxCore, logger: SandboxServerOptions["logger"]): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  core: SandboxCore,
+  faults: Faults | undefined,
+  logger: SandboxServerOptions["logger"],
+): Promise<void> {
   const started = Date.now();
-  res.on("finish", () => logger.debug(`${req.method} ${req.url} → ${res.statusCode} (${Date.now() - started}ms)`));
+  res.on("finish", () => {
+    logger.debug(`${req.method} ${req.url} → ${res.statusCode} (${Date.now() - started}ms)`);
+    if (!req.url?.startsWith("/__sandbox/")) faults?.record({ method: req.method ?? "GET", path: req.url ?? "/", status: res.statusCode, at: new Date(started).toISOString() });
+    if (!req.complete) lingerThenClose(req);
+  });
   try {
     const url = new URL(req.url ?? "/", core.baseUrl);
+    if (faults && ((await faults.control(req, res, url.pathname)) || (await faults.inject(req, res, url.pathname)))) return;
+    if (url.pathname.startsWith(SERVICE_PREFIX)) {
+      await forward(req, res, core);
+      return;
+    }
     const match = matchRoute(ROUTES, req.method ?? "GET", url.pathname);
     if (match === undefined) throw new ApiError(404, "general/notFound", `Nothing is served at ${url.pathname}.`);
     if (match === "method-not-allowed") throw new ApiError(405, "general/methodNotAllowed", `${req.method} is not supported on ${url.pathname}.`);
@@ -94,6 +139,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, core: SandboxCo
       sendError(res, new ApiError(500, "general/internalError", error instanceof Error ? error.message : String(error)));
     }
   }
+}
+
+/**
+ * The answer went out before the request body was read (413, 401 on an upload...). Closing at
+ * once could reset the connection before the client reads the answer, so the rest of the body
+ * is discarded for a moment, then the connection is closed.
+ */
+function lingerThenClose(req: IncomingMessage): void {
+  req.resume();
+  setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
 }
 
 function listen(server: Server, port: number): Promise<void> {

@@ -1,5 +1,5 @@
-import { ancestorsOf, findApplication, isVisible, subscribe, unsubscribe, visibleApplication } from "../applications.js";
-import { collection, forbidden, invalidData, paginate, readJsonObject, sendJson } from "../http.js";
+import { ancestorsOf, findApplication, invalidDataError, isVisible, subscribe, unsubscribe, visibleApplication } from "../applications.js";
+import { collection, forbidden, paginate, readJsonObject, sendJson } from "../http.js";
 import { applicationReferenceJson, subscribedApplications } from "../representations.js";
 import type { AuthenticatedCall, Route } from "../router.js";
 import { ROLES, type ApplicationRecord } from "../state.js";
@@ -79,7 +79,7 @@ function referencedApplication({ core, principal, params }: AuthenticatedCall, r
         ? (ref.self.split("/").filter(Boolean).pop() ?? "")
         : undefined;
   if (id === undefined || id === "") {
-    throw invalidData("application/Invalid Data", "The body must reference the application: {\"application\": {\"id\": \"<id>\"}}.");
+    throw invalidDataError("The body must reference the application: {\"application\": {\"id\": \"<id>\"}}.");
   }
   const app = visibleApplication(state, principal.tenant, id);
   const tenant = params.tenant ?? "";
