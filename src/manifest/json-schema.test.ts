@@ -1,5 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
+import { checkManifestText } from "./check.js";
 import { manifestJsonSchema, manifestJsonSchemaText } from "./json-schema.js";
 
 const committed = readFileSync(new URL("../../schemas/cumulocity.schema.json", import.meta.url), "utf8");
@@ -34,5 +38,34 @@ describe("schemas/cumulocity.schema.json", () => {
     expect(probe.properties.periodSeconds?.default).toBe(10);
     expect(probe.properties.failureThreshold?.default).toBe(3);
     expect(probe.properties.httpGet?.properties?.scheme?.enum).toEqual(["HTTP", "HTTPS"]);
+  });
+});
+
+describe("the schema agrees with c8y-ms validate", () => {
+  // strictRequired is off: the probe's oneOf branches require properties declared beside them, which is valid.
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+  // VS Code's keyword for a readable pattern message; other editors ignore it.
+  ajv.addKeyword({ keyword: "patternErrorMessage", schemaType: "string" });
+  const validateSchema = ajv.compile(manifestJsonSchema());
+  const corpus = fileURLToPath(new URL("../../../shared/corpus/manifests/", import.meta.url));
+  const manifests = readdirSync(corpus)
+    .filter((name) => name.endsWith(".json"))
+    .flatMap((name) => {
+      const text = readFileSync(join(corpus, name), "utf8");
+      const report = checkManifestText(text, name);
+      return report.errors.some((d) => d.rule === "json-syntax") ? [] : [{ name, value: JSON.parse(text) as unknown, report }];
+    });
+
+  it("compiles as a strict draft 2020-12 schema", () => {
+    expect(validateSchema).toBeTypeOf("function");
+  });
+
+  it("accepts every corpus manifest that validate passes without any warning, and rejects every one it finds errors in", () => {
+    expect(manifests.length).toBeGreaterThan(50);
+    for (const { name, value, report } of manifests) {
+      const schemaValid = validateSchema(value);
+      if (report.errors.length === 0 && report.warnings.length === 0) expect(schemaValid, `${name}: ${ajv.errorsText(validateSchema.errors)}`).toBe(true);
+      if (report.errors.length > 0) expect(schemaValid, name).toBe(false);
+    }
   });
 });

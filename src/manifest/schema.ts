@@ -1,6 +1,5 @@
 import * as z from "zod";
 import {
-  API_VERSION_PATTERN,
   CONTEXT_PATH_MAX_LENGTH,
   CONTEXT_PATH_PATTERN,
   CPU_PATTERN,
@@ -153,8 +152,8 @@ export const manifestSchema = closed(
     $schema: z.string().meta({ description: "The JSON Schema editors use for this file; c8y-ms leaves it out of the packed manifest." }).optional(),
     apiVersion: z.string().meta({
       description: 'Manifest API version: "2" (or "v2"). Version 1 was removed from the platform; v2 runs the container with only the NET_BIND_SERVICE capability.',
-      pattern: API_VERSION_PATTERN.source,
-      patternErrorMessage: 'Write "2".',
+      // Editors offer (and accept) only the live versions; the rules explain "1" and odd values.
+      enum: ["2", "v2"],
       examples: ["2"],
     }),
     name: z
