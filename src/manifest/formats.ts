@@ -52,22 +52,15 @@ export const ROLE_NAME_PATTERN = /^ROLE_[A-Z0-9_]+$/;
 /** Custom roles appear in the UI only when named ROLE_<NAME>_(READ|ADMIN|CREATE) (platform.md §1.1). */
 export const UI_ROLE_PATTERN = /^ROLE_[A-Z0-9_]+_(?:READ|ADMIN|CREATE)$/;
 
-const MEMORY_UNITS: Record<string, number> = {
-  "": 1,
-  B: 1,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
+/** Memory unit prefixes from small to large: K, M, G... are powers of 1000; Ki, Mi, Gi... powers of 1024 (platform.md §1.3). */
+export const MEMORY_PREFIXES = ["K", "M", "G", "T", "P", "E"] as const;
+
+function unitFactor(unit: string): number {
+  if (unit === "" || unit === "B") return 1;
+  const binary = unit.endsWith("i");
+  const power = MEMORY_PREFIXES.indexOf((binary ? unit.slice(0, -1) : unit) as (typeof MEMORY_PREFIXES)[number]) + 1;
+  return (binary ? 1024 : 1000) ** power;
+}
 
 /** `"500m"` -> 500, `"0.5"` -> 500; undefined when the text is not a CPU quantity. */
 export function cpuMillicores(text: string): number | undefined {
@@ -79,5 +72,5 @@ export function cpuMillicores(text: string): number | undefined {
 export function memoryBytes(text: string): number | undefined {
   const match = /^(\d+)\s*([KMGTPE]i?|B)?$/.exec(text);
   if (!match) return undefined;
-  return Number(match[1]) * (MEMORY_UNITS[match[2] ?? ""] ?? 1);
+  return Number(match[1]) * unitFactor(match[2] ?? "");
 }

@@ -100,17 +100,7 @@ class JsonReader {
       seen.set(name, keySpan);
       // Defined as an own property, so a key named __proto__ stays data.
       Object.defineProperty(result, name, { value: this.#value([...path, name], keySpan), enumerable: true, writable: true, configurable: true });
-      const valueEnd = this.#at;
-      this.#skipWhitespace();
-      const next = this.#text[this.#at];
-      if (next === "}") return this.#leave(result);
-      if (next === ",") {
-        const comma = this.#at++;
-        this.#skipWhitespace();
-        if (this.#text[this.#at] === "}") throw this.#trailingComma("}", comma);
-        continue;
-      }
-      throw this.#missingComma("}", valueEnd);
+      if (this.#closes("}")) return this.#leave(result);
     }
   }
 
@@ -122,18 +112,21 @@ class JsonReader {
     for (;;) {
       this.#skipWhitespace();
       result.push(this.#value([...path, result.length]));
-      const valueEnd = this.#at;
-      this.#skipWhitespace();
-      const next = this.#text[this.#at];
-      if (next === "]") return this.#leave(result);
-      if (next === ",") {
-        const comma = this.#at++;
-        this.#skipWhitespace();
-        if (this.#text[this.#at] === "]") throw this.#trailingComma("]", comma);
-        continue;
-      }
-      throw this.#missingComma("]", valueEnd);
+      if (this.#closes("]")) return this.#leave(result);
     }
+  }
+
+  /** After a member or element: true at the closing bracket, false after a comma (more follows). */
+  #closes(close: "}" | "]"): boolean {
+    const valueEnd = this.#at;
+    this.#skipWhitespace();
+    const next = this.#text[this.#at];
+    if (next === close) return true;
+    if (next !== ",") throw this.#missingComma(close, valueEnd);
+    const comma = this.#at++;
+    this.#skipWhitespace();
+    if (this.#text[this.#at] === close) throw this.#trailingComma(close, comma);
+    return false;
   }
 
   #enter(open: string): void {

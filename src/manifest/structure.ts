@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { closestMatch, describeValue, orList, placeholderMessage, show } from "./hints.js";
-import type { Report } from "./rules.js";
+import { objectOf, type Report } from "./rules.js";
 import { isClosedObject, manifestSchema } from "./schema.js";
 import { pointerOf } from "./source.js";
 
@@ -12,7 +12,7 @@ import { pointerOf } from "./source.js";
 export function checkStructure(value: unknown, report: Report, sourceOf: (pointer: string) => string | undefined): void {
   const result = manifestSchema.safeParse(value, { reportInput: true });
   if (!result.success) for (const issue of result.error.issues) reportIssue(issue, value, report, sourceOf);
-  if (isRecord(value)) checkFields(value, manifestSchema, [], report);
+  checkFields(value, manifestSchema, [], report);
 }
 
 function reportIssue(issue: z.core.$ZodIssue, root: unknown, report: Report, sourceOf: (pointer: string) => string | undefined): void {
@@ -81,9 +81,10 @@ function checkFields(value: unknown, schema: z.ZodType, path: (string | number)[
     value.forEach((item, index) => checkFields(item, inner.element as z.ZodType, [...path, index], report));
     return;
   }
-  if (!(inner instanceof z.ZodObject) || !isRecord(value)) return;
+  const object = objectOf(value);
+  if (!(inner instanceof z.ZodObject) || !object) return;
   const shape = inner.shape as Record<string, z.ZodType>;
-  for (const [key, member] of Object.entries(value)) {
+  for (const [key, member] of Object.entries(object)) {
     const memberSchema = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (memberSchema) {
       checkFields(member, memberSchema, [...path, key], report);
@@ -177,11 +178,8 @@ function lookup(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** `provider.name`, `settings[2].key`, `the manifest` for the root. */
-export function fieldLabel(path: readonly PropertyKey[]): string {
+function fieldLabel(path: readonly PropertyKey[]): string {
   if (path.length === 0) return "the manifest";
   return path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join("");
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}

@@ -1,5 +1,5 @@
 import { formatBytes } from "../../ui/format.js";
-import { CPU_MINIMUM, cpuMillicores, MEMORY_MINIMUM, memoryBytes, REQUEST_CPU_CAP, REQUEST_MEMORY_CAP } from "../formats.js";
+import { CPU_MINIMUM, cpuMillicores, MEMORY_MINIMUM, MEMORY_PREFIXES, memoryBytes, REQUEST_CPU_CAP, REQUEST_MEMORY_CAP } from "../formats.js";
 import { placeholderMessage, show } from "../hints.js";
 import { MANIFEST_DEFAULTS } from "../schema.js";
 import { objectOf, textOf, type Check, type Report } from "../rules.js";
@@ -95,7 +95,7 @@ function memoryFix(text: string): string {
   const lowercase = /^[kmgtpe]i?$/.test(match[2] ?? "") ? `units are uppercase ("m" would mean thousandths); ` : "";
   if (Number.isInteger(amount)) return `${lowercase}write "${amount}${unit}"`;
   // Decimals are not allowed: say the same amount in the next smaller unit of the same family.
-  const smaller = SMALLER_UNIT[unit];
+  const smaller = smallerUnit(unit);
   if (!smaller) return `decimals are not allowed: write "${Math.round(amount)}${unit}"`;
   return `${lowercase}decimals are not allowed: write "${Math.round(amount * smaller.factor)}${smaller.unit}"`;
 }
@@ -111,17 +111,11 @@ function normaliseUnit(unit: string): string | undefined {
   return undefined;
 }
 
-const SMALLER_UNIT: Record<string, { unit: string; factor: number }> = {
-  K: { unit: "", factor: 1000 },
-  M: { unit: "K", factor: 1000 },
-  G: { unit: "M", factor: 1000 },
-  T: { unit: "G", factor: 1000 },
-  P: { unit: "T", factor: 1000 },
-  E: { unit: "P", factor: 1000 },
-  Ki: { unit: "", factor: 1024 },
-  Mi: { unit: "Ki", factor: 1024 },
-  Gi: { unit: "Mi", factor: 1024 },
-  Ti: { unit: "Gi", factor: 1024 },
-  Pi: { unit: "Ti", factor: 1024 },
-  Ei: { unit: "Pi", factor: 1024 },
-};
+/** The next smaller unit of the same family ("G" -> "M", "Gi" -> "Mi", "K" -> bytes), to say a decimal amount without decimals. */
+function smallerUnit(unit: string): { unit: string; factor: number } | undefined {
+  const binary = unit.endsWith("i");
+  const index = MEMORY_PREFIXES.indexOf((binary ? unit.slice(0, -1) : unit) as (typeof MEMORY_PREFIXES)[number]);
+  if (index < 0) return undefined;
+  const prefix = MEMORY_PREFIXES[index - 1];
+  return { unit: prefix === undefined ? "" : binary ? `${prefix}i` : prefix, factor: binary ? 1024 : 1000 };
+}
