@@ -224,3 +224,25 @@ describe("manifest rules: each reports its id at the exact place", () => {
     expect(report.errors).toMatchObject([{ rule: "type", line: 2, column: 1, pointer: "", message: expect.stringContaining("The manifest must be an object") }]);
   });
 });
+
+describe("messages of the model's checks say what to write", () => {
+  const messageAt = (patch: Record<string, unknown>, pointer: string) => {
+    const report = checkManifestText(manifest(patch), "cumulocity.json");
+    return [...report.errors, ...report.warnings].find((d) => d.pointer === pointer)?.message;
+  };
+
+  it.each([
+    [{ version: null }, "/version", "version must be a string, not null: write a value."],
+    [{ name: null }, "/name", "name must be a string, not null; remove the field to use the default."],
+    [{ provider: "c8y" }, "/provider", 'provider must be an object, not the string "c8y": write {"name": "c8y"}.'],
+    [{ requiredRoles: "ROLE_ALARM_READ" }, "/requiredRoles", 'requiredRoles must be an array, not the string "ROLE_ALARM_READ": write ["ROLE_ALARM_READ"].'],
+    [{ replicas: 2.5 }, "/replicas", "replicas must be a whole number, not 2.5: write 3."],
+    [{ scale: "auto" }, "/scale", 'scale "auto" is not allowed: did you mean "AUTO"?'],
+    [{ cpu: "1" }, "/cpu", '"cpu" does not belong at the top level: it goes in resources or in requestedResources; move it there (the platform ignores it here).'],
+    [{ key: "my-key" }, "/key", 'Unknown field "key": it is a property of the application (set when the application is created), not a manifest field: remove it.'],
+    [{ billing: {} }, "/billing", 'Unknown field "billing": the platform does not document it and ignores what it does not know; check the spelling or remove it.'],
+    [{ livenessProbe: { path: "/health" } }, "/livenessProbe/path", '"path" does not belong in livenessProbe: it goes in livenessProbe.httpGet; move it there (the platform ignores it here).'],
+  ])("%j at %s", (patch, pointer, message) => {
+    expect(messageAt(patch, pointer)).toBe(message);
+  });
+});

@@ -47,7 +47,7 @@ function typeMessage(field: string, expected: string, input: unknown, pointer: s
   else if ((expected === "int" || expected === "number") && typeof input === "string" && /^\d+$/.test(input)) fix = `: write ${input} without quotes`;
   else if (pointer === "/provider" && typeof input === "string") fix = `: write {"name": ${show(input)}}`;
   else if (expected === "array" && typeof input === "string") fix = `: write [${show(input)}]`;
-  else if (input === null) fix = "; remove the field to use the default";
+  else if (input === null) fix = schemaAt(pointerPath(pointer)) instanceof z.ZodOptional ? "; remove the field to use the default" : ": write a value";
   const subject = pointer === "" ? "The manifest" : field;
   return `${subject} must be ${want}, not ${describeValue(input)}${fix}.`;
 }
@@ -127,6 +127,7 @@ const FIELD_HOMES: Map<string, string[]> = (() => {
     if (inner instanceof z.ZodArray) visit(inner.element as z.ZodType, `${template}/*`, depth);
     if (!(inner instanceof z.ZodObject) || depth > 4) return;
     for (const [key, member] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+      if (z.globalRegistry.get(unwrap(member))?.deprecated) continue; // never suggest moving a field into a deprecated one
       const home = `${template}/${key}`;
       homes.set(key, [...(homes.get(key) ?? []), home]);
       visit(member, home, depth + 1);
@@ -160,6 +161,10 @@ function schemaAt(path: readonly PropertyKey[]): z.ZodType | undefined {
     else return undefined;
   }
   return schema;
+}
+
+function pointerPath(pointer: string): string[] {
+  return pointer === "" ? [] : pointer.slice(1).split("/").map((part) => part.replaceAll("~1", "/").replaceAll("~0", "~"));
 }
 
 function unwrap(schema: z.ZodType): z.ZodType {
