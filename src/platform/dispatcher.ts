@@ -1,0 +1,54 @@
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from "undici";
+import type { Env } from "../context.js";
+import type { Redactor } from "../secrets.js";
+
+/** Connecting is quick or it is not going to happen. */
+const CONNECT_TIMEOUT_MS = 30_000;
+/** Most calls answer in well under a second; a busy platform may take its time. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 120_000;
+/** Silence while a response body streams in. */
+const BODY_TIMEOUT_MS = 120_000;
+
+export interface PlatformDispatcher {
+  dispatcher: Dispatcher;
+  /** The proxy in use (credentials masked), for --verbose and doctor. */
+  proxy: { http?: string | undefined; https?: string | undefined; noProxy?: string | undefined } | undefined;
+}
+
+/**
+ * The undici dispatcher for platform calls. With HTTPS_PROXY/HTTP_PROXY set (either case, as
+ * curl reads them) requests go through undici's env proxy agent, which honours NO_PROXY.
+ * Extra CAs need nothing here: Node adds NODE_EXTRA_CA_CERTS to its default trust store,
+ * which TLS connections use when no `ca` is given.
+ *
+ * The headers timeout is per request (uploads wait longer); undici refreshes it while a body
+ * is still being written, so a long upload is never cut off for taking long.
+ */
+export function createDispatcher(env: Env, redactor: Redactor): PlatformDispatcher {
+  const options: Agent.Options = {
+    connect: { timeout: CONNECT_TIMEOUT_MS },
+    headersTimeout: DEFAULT_HEADERS_TIMEOUT_MS,
+    bodyTimeout: BODY_TIMEOUT_MS,
+  };
+  const read = (name: string) => env[name.toLowerCase()] || env[name] || undefined;
+  const http = read("HTTP_PROXY");
+  const https = read("HTTPS_PROXY");
+  const noProxy = read("NO_PROXY");
+  if (!http && !https) return { dispatcher: new Agent(options), proxy: undefined };
+
+  for (const proxy of [http, https]) registerProxySecret(proxy, redactor);
+  // Passed explicitly: the agent would otherwise read process.env, not the context's env.
+  const dispatcher = new EnvHttpProxyAgent({ ...options, httpProxy: http ?? "", httpsProxy: https ?? "", noProxy: noProxy ?? "" });
+  return { dispatcher, proxy: { http, https, noProxy } };
+}
+
+function registerProxySecret(proxy: string | undefined, redactor: Redactor): void {
+  if (!proxy) return;
+  try {
+    // The redactor masks the URL-encoded form too.
+    const { password } = new URL(proxy);
+    if (password) redactor.add(decodeURIComponent(password));
+  } catch {
+    // undici reports an unparsable proxy URL itself, on the first request.
+  }
+}

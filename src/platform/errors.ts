@@ -1,0 +1,163 @@
+import { AuthError, CliError, type CliErrorOptions } from "../errors.js";
+
+/** platform.md §3.1: `{"error": "<resource>/<errorName>", "message": "...", "info": "<URL>"}`. */
+export interface PlatformErrorBody {
+  error?: string;
+  message?: string;
+}
+
+/** The platform's upload limit (platform.md §2: "Microservice image size — hard — 500 MB"). */
+export const PLATFORM_UPLOAD_LIMIT_TEXT = "500 MB";
+
+/** Where the credentials in use came from, so an auth error can say which variable to fix. */
+export interface CredentialSource {
+  kind: "basic" | "bearer";
+  /** e.g. "C8Y_USER (environment)", "--user", "C8Y_TOKEN (.env)". */
+  names: string[];
+  principal: string;
+}
+
+/** What a failed request was for: the message names it, a 403 names the role it needs. */
+export interface RequestPurpose {
+  /** "create application my-service" */
+  action: string;
+  /** The role a 403 hint names, e.g. ROLE_APPLICATION_MANAGEMENT_ADMIN. */
+  role?: string | undefined;
+}
+
+/**
+ * The platform answered with an error status. `status` and the platform's own `error` and
+ * `message` are kept so callers can react (409 already subscribed, 404 gone).
+ */
+export class PlatformError extends CliError {
+  override readonly code: string = "PLATFORM_ERROR";
+  readonly status: number;
+  readonly platformError: string | undefined;
+  readonly platformMessage: string | undefined;
+
+  constructor(status: number, body: PlatformErrorBody | undefined, message: string, options: CliErrorOptions = {}) {
+    super(message, options);
+    this.status = status;
+    this.platformError = body?.error;
+    this.platformMessage = body?.message;
+  }
+
+  /** 502/503/504 and 429 mean "try again later"; everything else will answer the same. */
+  get isRetryable(): boolean {
+    return isRetryableStatus(this.status);
+  }
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status === 502 || status === 503 || status === 504;
+}
+
+/** 401 or 403 from the platform: exit 4 with the variable or role to check. */
+export class PlatformAuthError extends AuthError {
+  readonly status: number;
+  constructor(status: number, message: string, options: CliErrorOptions = {}) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+/** The platform could not be reached or the connection broke: names the URL and the cause. */
+export class NetworkError extends CliError {
+  override readonly code = "NETWORK_ERROR";
+  /** The system or undici error code (ECONNREFUSED, UND_ERR_SOCKET...). */
+  readonly errorCode: string | undefined;
+  constructor(url: string, cause: string, errorCode: string | undefined, options: CliErrorOptions = {}) {
+    super(`Could not reach ${url}: ${cause}.`, options);
+    this.errorCode = errorCode;
+  }
+}
+
+/**
+ * The error a user sees for an error status. 422 carries the platform's message verbatim;
+ * 401/403 become auth errors naming what to check; 413 explains the upload limit.
+ */
+export function errorForStatus(status: number, body: PlatformErrorBody | undefined, purpose: RequestPurpose, credentials: CredentialSource): CliError {
+  const said = body?.message?.trim();
+  const platformSays = said ? `: ${said}` : ".";
+  if (status === 401) return unauthorized(said, credentials);
+  if (status === 403) {
+    const role = purpose.role ? `the role ${purpose.role}` : "the permission for it";
+    return new PlatformAuthError(403, `Not allowed to ${purpose.action} (403)${platformSays}`, {
+      hint: `${credentials.principal} lacks ${role}. Ask a tenant administrator to grant it, or use another user (${credentials.names.join(", ")}).`,
+    });
+  }
+  if (status === 413) {
+    return new PlatformError(status, body, `The platform refused the upload as too large (413)${platformSays}`, {
+      hint: `The platform accepts zips up to ${PLATFORM_UPLOAD_LIMIT_TEXT}. Shrink the image: a slim or alpine base image, a multi-stage build that leaves build tools behind, production dependencies only (npm ci --omit=dev), and a .dockerignore; then pack again.`,
+    });
+  }
+  if (status === 422) {
+    return new PlatformError(status, body, `The platform rejected the request to ${purpose.action} (422)${platformSays}`, {
+      hint: "Fix what the platform names above; `c8y-ms validate` checks a project or zip for the platform's rules before you deploy.",
+    });
+  }
+  if (isRetryableStatus(status)) {
+    return new PlatformError(status, body, `The platform is unavailable: ${purpose.action} answered ${status}${platformSays}`, {
+      hint: "c8y-ms retried with backoff; the platform may be under maintenance or overloaded. Try again in a few minutes.",
+    });
+  }
+  return new PlatformError(status, body, `Could not ${purpose.action} (${status})${platformSays}`, {
+    hint: status >= 500 ? "The platform failed; try again, and if it persists contact its operator with the time of the failure." : undefined,
+  });
+}
+
+function unauthorized(said: string | undefined, credentials: CredentialSource): PlatformAuthError {
+  if (said && /\bTFA\b/i.test(said)) {
+    return new PlatformAuthError(401, `${credentials.principal} must log in with two-factor authentication (${said}); a password alone cannot do that.`, {
+      hint: "Set C8Y_TOKEN to a bearer token instead of C8Y_USER/C8Y_PASSWORD: get one with your TFA code from POST /tenant/oauth/token (or `c8y sessions login`), or use a user without two-factor authentication for CI.",
+    });
+  }
+  const check =
+    credentials.kind === "bearer"
+      ? `The token (${credentials.names.join(", ")}) is invalid or expired; get a new one.`
+      : `Check ${credentials.names.join(", ")}: the user, its password and the tenant id must match.`;
+  return new PlatformAuthError(401, `The platform rejected the credentials of ${credentials.principal} (401)${said ? `: ${said}` : "."}`, { hint: check });
+}
+
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|EPROTO/;
+
+/** The system or undici code of a failed request, looking through wrappers and AggregateErrors. */
+export function networkErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const e = current as { code?: unknown; errors?: unknown[]; cause?: unknown };
+    if (typeof e.code === "string" && e.code !== "UND_ERR_REQ_RETRY") return e.code;
+    current = Array.isArray(e.errors) && e.errors.length > 0 ? e.errors[0] : e.cause;
+  }
+  return undefined;
+}
+
+/** A network failure in words: what happened to the connection to `url`, and what to check. */
+export function networkError(url: URL, error: unknown, urlSource: string): NetworkError {
+  const code = networkErrorCode(error);
+  const where = url.host;
+  const detail = (error as Error | undefined)?.message;
+  const causes: Record<string, string> = {
+    ECONNREFUSED: `connection refused by ${where}: nothing listens there`,
+    ENOTFOUND: `the host name ${url.hostname} was not found`,
+    EAI_AGAIN: `looking up ${url.hostname} failed (DNS unavailable)`,
+    ECONNRESET: "the connection was reset",
+    EPIPE: "the connection was closed while sending",
+    UND_ERR_SOCKET: "the connection was closed by the other side",
+    ETIMEDOUT: "the connection timed out",
+    UND_ERR_CONNECT_TIMEOUT: `connecting to ${where} timed out`,
+    UND_ERR_HEADERS_TIMEOUT: "the platform did not answer in time",
+    UND_ERR_BODY_TIMEOUT: "the platform stopped sending its answer",
+    EHOSTUNREACH: `${where} is unreachable`,
+    ENETUNREACH: "the network is unreachable",
+  };
+  const known = code ? causes[code] : undefined;
+  const cause = known ? `${known} (${code})` : `${detail ?? "unknown error"}${code ? ` (${code})` : ""}`;
+  const tls = code !== undefined && TLS_CODES.test(code);
+  const hint = tls
+    ? "The platform's TLS certificate is not trusted. If it is signed by a private CA, set NODE_EXTRA_CA_CERTS to that CA's PEM file."
+    : code === "ENOTFOUND"
+      ? `Check the platform URL (${urlSource}).`
+      : `Check the platform URL (${urlSource}) and your network; behind a proxy, set HTTPS_PROXY (and NO_PROXY for hosts to reach directly).`;
+  return new NetworkError(url.toString(), cause, code, { hint, cause: error });
+}
