@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { request, type ClientRequest } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { basicAuth, startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 
@@ -132,30 +132,45 @@ describe("without --faults", () => {
   });
 });
 
+/** A sandbox with a small --upload-limit and an application to upload to. */
+async function limitedSandbox(limit: number): Promise<{ limited: SandboxHandle; id: string }> {
+  const limited = await startSandbox({ args: ["--upload-limit", String(limit)] });
+  const created = await limited.fetch("/application/applications", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "big", key: "big", type: "MICROSERVICE" }),
+  });
+  return { limited, id: ((await created.json()) as { id: string }).id };
+}
+
+/** Starts an upload with `headers`, lets `send` write (and maybe never end) the body, and waits for the answer. */
+function limitedUpload(
+  limited: SandboxHandle,
+  id: string,
+  headers: Record<string, string>,
+  send: (req: ClientRequest) => void,
+): Promise<{ status?: number; body?: string; error?: string }> {
+  return new Promise((resolve) => {
+    const req = request(`${limited.url}/application/applications/${id}/binaries`, {
+      method: "POST",
+      headers: { authorization: basicAuth(limited.admin), "content-type": "multipart/form-data; boundary=x", ...headers },
+    });
+    req.on("response", (res) => {
+      let body = "";
+      res.on("data", (d) => (body += String(d)));
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    req.on("error", (error) => resolve({ error: error.message }));
+    send(req);
+  });
+}
+
 describe("upload limits and framing (platform.md §2, §3.3 #7)", () => {
   it("answers 413 at once when the declared size is over the limit, without reading the body", async () => {
-    const limited = await startSandbox({ args: ["--upload-limit", "1000000"] });
+    const { limited, id } = await limitedSandbox(1_000_000);
     try {
-      const created = await limited.fetch("/application/applications", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name: "big", key: "big", type: "MICROSERVICE" }),
-      });
-      const id = ((await created.json()) as { id: string }).id;
       expect(limited.ready.uploadLimit).toBe(1_000_000);
-      const result = await new Promise<{ status?: number; body?: string; error?: string }>((resolve) => {
-        const req = request(`${limited.url}/application/applications/${id}/binaries`, {
-          method: "POST",
-          headers: { authorization: basicAuth(limited.admin), "content-type": "multipart/form-data; boundary=x", "content-length": String(50_000_000) },
-        });
-        req.on("response", (res) => {
-          let body = "";
-          res.on("data", (d) => (body += String(d)));
-          res.on("end", () => resolve({ status: res.statusCode, body }));
-        });
-        req.on("error", (error) => resolve({ error: error.message }));
-        req.write(Buffer.alloc(1024));
-      });
+      const result = await limitedUpload(limited, id, { "content-length": String(50_000_000) }, (req) => req.write(Buffer.alloc(1024)));
       expect(result.status).toBe(413);
       expect(JSON.parse(result.body ?? "{}").message).toBe("The uploaded file is larger than the limit of 1000000 bytes.");
     } finally {
@@ -164,27 +179,11 @@ describe("upload limits and framing (platform.md §2, §3.3 #7)", () => {
   });
 
   it("answers 413 while streaming when an upload without Content-Length passes the limit", async () => {
-    const limited = await startSandbox({ args: ["--upload-limit", "1048576"] });
+    const { limited, id } = await limitedSandbox(1_048_576);
     try {
-      const created = await limited.fetch("/application/applications", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name: "big", key: "big", type: "MICROSERVICE" }),
-      });
-      const id = ((await created.json()) as { id: string }).id;
-      const result = await new Promise<{ status?: number; body?: string; error?: string }>((resolve) => {
-        const req = request(`${limited.url}/application/applications/${id}/binaries`, {
-          method: "POST",
-          headers: { authorization: basicAuth(limited.admin), "content-type": "multipart/form-data; boundary=x", "transfer-encoding": "chunked" },
-        });
-        req.on("response", (res) => {
-          let body = "";
-          res.on("data", (d) => (body += String(d)));
-          res.on("end", () => resolve({ status: res.statusCode, body }));
-        });
-        req.on("error", (error) => resolve({ error: error.message }));
+      const result = await limitedUpload(limited, id, { "transfer-encoding": "chunked" }, (req) => {
         req.write('--x\r\nContent-Disposition: form-data; name="file"; filename="big.zip"\r\nContent-Type: application/zip\r\n\r\n');
-        // 2 MB in 64 kB pieces; the answer must come before all of it was needed.
+        // 2 MB in 64 kB pieces, never ended: the answer must come from the limit alone.
         let written = 0;
         const pump = () => {
           while (written < 2 * 1024 * 1024) {

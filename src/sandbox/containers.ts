@@ -190,9 +190,10 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, optio
     try {
       const image = await zip.openEntry("image.tar");
       const result = await engineRun(["load"], { input: image });
+      // docker: "Loaded image: name:tag" or "Loaded image ID: sha256:..."; podman: "Loaded image(s): a, b".
       for (const line of result.stdout.split("\n")) {
-        const match = /^Loaded image(?: ID)?: (.+)$/.exec(line.trim());
-        if (match?.[1] && !loaded) loaded = match[1].trim();
+        const match = /^Loaded image(?:\(s\)| ID)?: (.+)$/.exec(line.trim());
+        if (match?.[1] && !loaded) loaded = match[1].split(",")[0]?.trim();
       }
     } finally {
       await zip.close();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { FaultRule } from "../../src/sandbox/faults.js";
 import { baseEnv } from "./cli.js";
 import { CLI_BIN } from "./paths.js";
 
@@ -24,18 +25,7 @@ export interface SandboxReady {
 }
 
 /** A fault rule for `PUT /__sandbox/faults` (TEAM.md part C; `*` matches one path segment). */
-export interface FaultRule {
-  method?: string;
-  path: string;
-  status?: number;
-  /** Error message in the platform's `{error, message, info}` body (default: the status' reason). */
-  message?: string;
-  delayMs?: number;
-  reset?: boolean;
-  /** With `reset`: the connection drops after this many request body bytes were received. */
-  afterBytes?: number;
-  times?: number;
-}
+export type { FaultRule };
 
 export type SandboxLogin = "admin" | "reader" | "tfa";
 
