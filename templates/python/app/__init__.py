@@ -1,0 +1,1 @@
+"""A Cumulocity IoT microservice on the Python standard library."""
