@@ -29,7 +29,7 @@ export async function sandbox(options: SandboxOptions, ctx: Context): Promise<Co
   const uploadLimit = options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
   // Without an engine there is nothing to run services with: say so now, not at the first upload.
   const engine = options.containers ? await detectEngine(ctx, options.engine).catch(explainNoEngine) : undefined;
-  const network: NetworkMode | undefined = engine ? (options.network === "auto" ? (engine.network === "host" ? "host" : "publish") : options.network) : undefined;
+  const network: NetworkMode | undefined = engine ? (options.network === "auto" ? autoNetwork(engine.network) : options.network) : undefined;
   let containers: ReturnType<typeof createContainerRuntime> | undefined;
   let running;
   try {
@@ -103,4 +103,14 @@ function explainNoEngine(error: unknown): never {
     });
   }
   throw error;
+}
+
+/**
+ * Services must reach the sandbox (C8Y_BASEURL), which listens on 127.0.0.1 only. On Linux a
+ * container on a bridge cannot reach the host's loopback, so Linux uses the host network (a
+ * free SERVER_PORT per service); elsewhere (Docker Desktop, Podman machines) ports are
+ * published on 127.0.0.1 and services call back through the engine's host name.
+ */
+function autoNetwork(engineNetwork: string | undefined): NetworkMode {
+  return engineNetwork === "host" || process.platform === "linux" ? "host" : "publish";
 }

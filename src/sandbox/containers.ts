@@ -81,6 +81,18 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, optio
   const label = `${SANDBOX_LABEL}=${core.store.dataDir}`;
   let inspectTimer: NodeJS.Timeout | undefined;
 
+  /**
+   * How a service reaches the sandbox. On the host network that is the sandbox's own address;
+   * with published ports it is the engine's name for the host (Docker Desktop and Podman
+   * forward it to the host's loopback).
+   */
+  const callbackUrl = () => {
+    if (options.network === "host") return core.baseUrl;
+    const url = new URL(core.baseUrl);
+    url.hostname = engine.name === "podman" ? "host.containers.internal" : "host.docker.internal";
+    return url.toString().replace(/\/$/, "");
+  };
+
   const engineRun = (args: string[], extra: Parameters<Exec["run"]>[2] = {}) => exec.run(engine.command, args, { signal: stopping.signal, ...extra });
 
   function deploymentOf(appId: string): Deployment {
@@ -158,7 +170,7 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, optio
     const base: Record<string, string> = {
       APPLICATION_NAME: app.name,
       APPLICATION_KEY: app.key,
-      C8Y_BASEURL: core.baseUrl,
+      C8Y_BASEURL: callbackUrl(),
       C8Y_MICROSERVICE_ISOLATION: perTenant ? "PER_TENANT" : "MULTI_TENANT",
       C8Y_BOOTSTRAP_REGISTER: "false",
       C8Y_BOOTSTRAP_TENANT: app.owner,
@@ -238,6 +250,7 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, optio
     } else {
       env.SERVER_PORT = "80";
       args.push("-p", `127.0.0.1:${port}:80`);
+      if (engine.name === "docker") args.push("--add-host", "host.docker.internal:host-gateway");
       for (const p of extraPorts) {
         const host = await freePort();
         probePorts.set(p, host);
