@@ -125,6 +125,20 @@ describe("c8y-ms sandbox: start and ready document (TEAM.md part C)", () => {
   });
 });
 
+describe("one sandbox per data directory", () => {
+  it("refuses a second sandbox on the same data directory with exit 1 and the fix", async () => {
+    const child = spawn(process.execPath, [CLI_BIN, "sandbox", "--port", "0", "--data-dir", sandbox.dataDir, "--no-containers"], {
+      env: { ...baseEnv(), CI: "true", FORCE_COLOR: "0" },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += String(d)));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Another sandbox \(pid \d+\) is using /);
+    expect(stderr).toContain("--data-dir");
+  });
+});
+
 describe("authentication (platform.md §3.2, §6.1)", () => {
   it("answers a call without credentials with 401 'No auth information found'", async () => {
     const response = await sandbox.fetch("/tenant/currentTenant", { as: null });

@@ -1,5 +1,7 @@
-import { describe, expect, it } from "vitest";
-import { probePort, probeTiming, ProbeState } from "./probes.js";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { probePort, probeTiming, ProbeState, runProbe } from "./probes.js";
 
 describe("probeTiming (platform.md §1.5 defaults)", () => {
   it("fills the platform's defaults", () => {
@@ -42,5 +44,52 @@ describe("ProbeState (kubelet thresholds)", () => {
     expect([liveness.record(false), liveness.record(false), liveness.record(true)]).toEqual([false, false, false]);
     expect([liveness.record(false), liveness.record(false), liveness.record(false), liveness.record(false)]).toEqual([false, false, true, false]);
     expect(liveness.passing).toBe(false);
+  });
+});
+
+describe("runProbe against a real server", () => {
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === "/slow") return void setTimeout(() => res.end(), 2000);
+      res.statusCode = req.url === "/health" ? 200 : req.url === "/moved" ? 302 : req.headers["x-probe"] === "yes" ? 204 : 500;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const target = (p: number) => ({ port: p, exec: async (command: string[]) => command[0] === "true" });
+
+  it.each([
+    ["/health", true],
+    ["/moved", true],
+    ["/broken", false],
+  ])("httpGet %s passes: %s (2xx and 3xx pass)", async (path, expected) => {
+    expect(await runProbe({ httpGet: { path } }, target(port), 1000)).toBe(expected);
+  });
+
+  it("sends the probe's headers", async () => {
+    expect(await runProbe({ httpGet: { path: "/other", headers: [{ name: "x-probe", value: "yes" }] } }, target(port), 1000)).toBe(true);
+  });
+
+  it("fails an httpGet that takes longer than its timeout", async () => {
+    expect(await runProbe({ httpGet: { path: "/slow" } }, target(port), 200)).toBe(false);
+  });
+
+  it("passes tcpSocket on a listening port and fails on a closed one", async () => {
+    expect(await runProbe({ tcpSocket: { port: 80 } }, target(port), 1000)).toBe(true);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    expect(await runProbe({ tcpSocket: { port: 80 } }, target(closedPort), 1000)).toBe(false);
+  });
+
+  it("runs exec probes through the target", async () => {
+    expect(await runProbe({ exec: { command: ["true"] } }, target(port), 1000)).toBe(true);
+    expect(await runProbe({ exec: { command: ["false"] } }, target(port), 1000)).toBe(false);
   });
 });

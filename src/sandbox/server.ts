@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { Logger } from "../ui/logger.js";
 import { Faults } from "./faults.js";
+import { lockDataDir } from "./lock.js";
 import { forward, forwardUpgrade, SERVICE_PREFIX } from "./gateway.js";
 import { ApiError, sendError } from "./http.js";
 import { matchRoute, runRoute, type Route, type SandboxCore } from "./router.js";
@@ -61,7 +62,15 @@ const LINGER_MS = 1000;
 
 /** The sandbox's HTTP server on 127.0.0.1 only: nothing outside this machine can reach it. */
 export async function startSandboxServer(options: SandboxServerOptions): Promise<RunningSandbox> {
-  const store = await Store.open(resolve(options.dataDir));
+  const dataDir = resolve(options.dataDir);
+  const unlock = await lockDataDir(dataDir);
+  let store: Store;
+  try {
+    store = await Store.open(dataDir);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
   const faults = options.faults ? new Faults() : undefined;
   const server = createServer((req, res) => {
@@ -74,7 +83,12 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   // Large uploads may take minutes; the platform's own request limit is 5 minutes (platform.md §2).
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
-  await listen(server, options.port);
+  try {
+    await listen(server, options.port);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   core.baseUrl = `http://127.0.0.1:${port}`;
   if (options.createRuntime) core.runtime = options.createRuntime(core);
@@ -84,6 +98,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     close: async () => {
       await core.runtime.close();
       await closeServer(server);
+      await unlock();
     },
   };
 }
