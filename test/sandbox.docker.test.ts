@@ -242,6 +242,47 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
     expect(Object.keys(after.c8y_Status.instances)).toHaveLength(1);
   });
 
+  it("runs a PER_TENANT service once per subscribed tenant, each with its own service user (platform.md §4.1)", async () => {
+    const name = `echo-pt-${process.pid}`;
+    const perTenantZip = await zipEcho(IMAGE, join(work, "per-tenant"), { name, isolation: "PER_TENANT" });
+    const created = await json(
+      await sandbox.fetch("/application/applications", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name, key: `${name}-key`, type: "MICROSERVICE" }),
+      }),
+    );
+    const form = new FormData();
+    form.append("file", await openAsBlob(perTenantZip), `${name}.zip`);
+    expect((await sandbox.fetch(`/application/applications/${created.id}/binaries`, { method: "POST", body: form })).status).toBe(201);
+    for (const tenant of [sandbox.owner, subtenant]) {
+      await sandbox.fetch(`/tenant/tenants/${tenant}/applications`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ application: { id: created.id } }),
+      });
+    }
+    const deadline = Date.now() + 90_000;
+    let status: StatusObject | undefined;
+    while (Date.now() < deadline) {
+      const body = await json<{ managedObjects: StatusObject[] }>(await sandbox.fetch(`/inventory/managedObjects?type=c8y_Application_${created.id}`));
+      status = body.managedObjects[0];
+      if (status?.c8y_Status.status === "Up") break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(status?.c8y_Status.details).toMatchObject({ desired: 2, active: 2 });
+    expect(status?.c8y_Subscriptions[subtenant]?.status).toBe("Up");
+    // Each tenant reaches its own instance, which knows its tenant and service user.
+    for (const [tenant, caller] of [
+      [sandbox.owner, sandbox.admin],
+      [subtenant, sandbox.subtenantAdmins[subtenant] as SandboxUser],
+    ] as const) {
+      const env = await json(await sandbox.fetch(`/service/${name}/env`, { as: caller }));
+      expect(env).toMatchObject({ C8Y_MICROSERVICE_ISOLATION: "PER_TENANT", C8Y_TENANT: tenant, C8Y_USER: `service_${name}`, hasPassword: true });
+    }
+    expect((await sandbox.fetch(`/application/applications/${created.id}?force=true`, { method: "DELETE" })).status).toBe(204);
+  });
+
   it("stops the containers when the last tenant unsubscribes, and leaves none behind on shutdown", async () => {
     for (const tenant of [subtenant, sandbox.owner]) {
       expect((await sandbox.fetch(`/tenant/tenants/${tenant}/applications/${appId}`, { method: "DELETE" })).status).toBe(204);
