@@ -85,12 +85,12 @@ async function receiveUpload(req: IncomingMessage, dataDir: string, limit: numbe
 
 /**
  * 413 as the platform's 500 MB limit (platform.md §2). The body text is ours (the platform's is
- * undocumented). `connection: close` ends the connection after the answer, so a client still
- * sending learns at once.
+ * undocumented). No `connection: close`: Node would close at once and a client still sending
+ * (undici) would see EPIPE instead of the answer; the server lingers, then closes (server.ts).
  */
 function tooLarge(limit: number): ApiError {
   const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MB` : `${limit} bytes`;
-  return new ApiError(413, "general/requestEntityTooLarge", `The uploaded file is larger than the limit of ${size}.`, { connection: "close" });
+  return new ApiError(413, "general/requestEntityTooLarge", `The uploaded file is larger than the limit of ${size}.`);
 }
 
 function writeChunk(out: WriteStream, chunk: Buffer): Promise<void> | void {
