@@ -1,3 +1,4 @@
+import { CliError } from "../errors.js";
 import type { PlatformClient } from "./client.js";
 import { PlatformError } from "./errors.js";
 
@@ -126,4 +127,28 @@ export function normaliseApplication(app: Application): Application {
   const result = { ...app, id: String(app.id) };
   if (app.activeVersionId !== undefined && app.activeVersionId !== null) result.activeVersionId = String(app.activeVersionId);
   return result;
+}
+
+/** The named application does not exist in the tenant, or another tenant owns it. */
+export class ApplicationNotFoundError extends CliError {
+  override readonly code = "APPLICATION_NOT_FOUND";
+}
+
+/**
+ * The application `name` owned by `tenant`; when only another tenant's application of that
+ * name is visible, says whose it is rather than acting on it.
+ */
+export async function requireOwnedApplication(client: PlatformClient, name: string, tenant: string): Promise<Application> {
+  const apps = await findApplicationsByName(client, name);
+  const owned = apps.find((app) => ownerOf(app) === tenant);
+  if (owned) return owned;
+  const owners = [...new Set(apps.map(ownerOf).filter((o): o is string => o !== undefined))];
+  if (owners.length > 0) {
+    throw new ApplicationNotFoundError(`The application ${name} belongs to tenant ${owners.join(", ")}, not to ${tenant}, the tenant you are logged in to.`, {
+      hint: `Only the owner tenant can change it: use the credentials of a user of ${owners[0]} (C8Y_TENANT, C8Y_USER, C8Y_PASSWORD).`,
+    });
+  }
+  throw new ApplicationNotFoundError(`Tenant ${tenant} has no application named ${name}.`, {
+    hint: "Check the name (it is the `name` in cumulocity.json), or deploy the service first with `c8y-ms deploy`.",
+  });
 }

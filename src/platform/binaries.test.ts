@@ -81,8 +81,9 @@ const progress = () => {
     },
   };
 };
-const sendJson = (res: ServerResponse, status: number, body: unknown) =>
+const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+};
 
 describe("uploadBinary", () => {
   it("streams one multipart part named file with an exact Content-Length", async () => {

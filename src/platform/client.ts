@@ -59,7 +59,8 @@ export interface ClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const USER_AGENT = `c8y-ms/${packageVersion()} (node ${process.versions.node}; ${process.platform})`;
+/** `c8y-ms/<version> (node <version>; <platform>)`: lets platform operators see who calls. */
+export const USER_AGENT = `c8y-ms/${packageVersion()} (node ${process.versions.node}; ${process.platform})`;
 
 /**
  * The platform's REST API over undici: authentication, JSON, retries with backoff, and

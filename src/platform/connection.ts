@@ -1,5 +1,5 @@
 import type { Context, Env } from "../context.js";
-import { AuthError, UsageError } from "../errors.js";
+import { AuthError, MissingInputError, UsageError } from "../errors.js";
 import { readDotenv } from "./dotenv.js";
 import type { CredentialSource } from "./errors.js";
 
@@ -37,19 +37,15 @@ interface Found {
 
 type ConnectionContext = Pick<Context, "env" | "cwd" | "stdin" | "redactor" | "prompter" | "interactive">;
 
-/**
- * Resolves where and as whom to connect: flags, then the environment, then `.env` in the
- * working directory (spec/cli.md). A bearer token (C8Y_TOKEN) is used instead of a password
- * when it comes from the same or a higher layer. Every secret is registered with the
- * redactor before anything can print it.
- */
-export async function resolveConnection(options: ConnectionOptions, ctx: ConnectionContext): Promise<Connection> {
-  const dotenv = await readDotenv(ctx.cwd);
+type Lookup = (flag: string, flagValue: string | undefined, variables: readonly string[]) => Found | undefined;
+
+/** Flag, else the first variable set in the environment, else in `.env` of the working directory. */
+async function sources(ctx: Pick<Context, "env" | "cwd">): Promise<Lookup> {
   const layers: { name: string; values: Env }[] = [
     { name: "environment", values: ctx.env },
-    { name: ".env", values: dotenv },
+    { name: ".env", values: await readDotenv(ctx.cwd) },
   ];
-  const lookup = (flag: string, flagValue: string | undefined, variables: string[]): Found | undefined => {
+  return (flag, flagValue, variables) => {
     if (flagValue !== undefined && flagValue !== "") return { value: flagValue, from: flag };
     for (const layer of layers) {
       for (const variable of variables) {
@@ -59,6 +55,22 @@ export async function resolveConnection(options: ConnectionOptions, ctx: Connect
     }
     return undefined;
   };
+}
+
+/** The platform URL alone, without prompting (doctor checks it before credentials). */
+export async function resolvePlatformUrl(options: ConnectionOptions, ctx: Pick<Context, "env" | "cwd">): Promise<{ url: URL; from: string } | undefined> {
+  const found = (await sources(ctx))("--url", options.url, URL_VARIABLES);
+  return found && { url: normaliseBaseUrl(found.value, found.from), from: found.from };
+}
+
+/**
+ * Resolves where and as whom to connect: flags, then the environment, then `.env` in the
+ * working directory (spec/cli.md). A bearer token (C8Y_TOKEN) is used instead of a password
+ * when it comes from the same or a higher layer. Every secret is registered with the
+ * redactor before anything can print it.
+ */
+export async function resolveConnection(options: ConnectionOptions, ctx: ConnectionContext): Promise<Connection> {
+  const lookup = await sources(ctx);
 
   // Secrets first, so that nothing printed below (not even a URL with a password in it) shows them.
   const password = options.passwordStdin ? { value: await readPasswordFromStdin(ctx.stdin), from: "--password-stdin" } : lookup("", undefined, ["C8Y_PASSWORD"]);
@@ -66,9 +78,11 @@ export async function resolveConnection(options: ConnectionOptions, ctx: Connect
   ctx.redactor.add(password?.value);
   ctx.redactor.add(token?.value);
 
-  const url =
-    lookup("--url", options.url, URL_VARIABLES) ??
-    ({ value: await ctx.prompter.input({ message: "Platform URL", flag: "--url (or set C8Y_HOST)", validate: (v) => checkUrl(v) }), from: "prompt" } satisfies Found);
+  let url = lookup("--url", options.url, URL_VARIABLES);
+  if (!url) {
+    if (!ctx.interactive) throw new MissingInputError("platform URL", "--url (or set C8Y_HOST)");
+    url = { value: await ctx.prompter.input({ message: "Platform URL", flag: "--url (or set C8Y_HOST)", validate: (v) => checkUrl(v) }), from: "prompt" };
+  }
   const baseUrl = normaliseBaseUrl(url.value, url.from);
   let tenant = lookup("--tenant", options.tenant, ["C8Y_TENANT"]);
   let user = lookup("--user", options.user, USER_VARIABLES);

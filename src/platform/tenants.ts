@@ -76,3 +76,20 @@ export async function subscribedApplicationIds(client: PlatformClient, tenant: s
   });
   return (body.references ?? []).map((ref) => String(ref.application?.id ?? ""));
 }
+
+export interface CurrentUser {
+  userName: string;
+  /** Role ids, e.g. ROLE_APPLICATION_MANAGEMENT_ADMIN. */
+  roles: string[];
+}
+
+/** platform.md §3.3 #21: who we are and which roles we effectively have. */
+export async function readCurrentUser(client: PlatformClient): Promise<CurrentUser> {
+  const body = await client.json<{ userName?: string; id?: string; effectiveRoles?: { id?: string; name?: string }[] }>({
+    method: "GET",
+    path: "/user/currentUser",
+    action: "read the current user",
+  });
+  const roles = (body.effectiveRoles ?? []).map((r) => r.id ?? r.name ?? "").filter(Boolean);
+  return { userName: body.userName ?? body.id ?? "", roles };
+}
