@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
@@ -68,10 +69,13 @@ async function receiveUpload(req: IncomingMessage, dataDir: string, limit: numbe
   await mkdir(dir, { recursive: true });
   const path = tempPathFor(join(dir, "upload.zip"));
   const out = createWriteStream(path);
+  // Every error of the file stream ends up here, also one that arrives after we gave up on it.
+  const failed = new Promise<never>((_, reject) => out.on("error", reject));
+  failed.catch(() => undefined);
   try {
     // destroyOnReturn: false keeps the connection open when we stop early, so the 413 reaches the client.
-    const file = await receiveFile(req.iterator({ destroyOnReturn: false }), boundary, (chunk) => writeChunk(out, chunk), limit);
-    await closeStream(out);
+    const file = await receiveFile(req.iterator({ destroyOnReturn: false }), boundary, (chunk) => writeChunk(out, chunk, failed), limit);
+    await Promise.race([new Promise<void>((resolve) => out.end(() => resolve())), failed]);
     if (!file) throw new ApiError(400, "general/badRequest", "The multipart body holds no file part; send the zip as a file (filename set).");
     return { path, fileName: file.fileName, bytes: file.bytes };
   } catch (error) {
@@ -93,23 +97,10 @@ function tooLarge(limit: number): ApiError {
   return new ApiError(413, "general/requestEntityTooLarge", `The uploaded file is larger than the limit of ${size}.`);
 }
 
-function writeChunk(out: WriteStream, chunk: Buffer): Promise<void> | void {
+/** Writes with backpressure: waits for `drain` when the file stream's buffer is full. */
+function writeChunk(out: WriteStream, chunk: Buffer, failed: Promise<never>): Promise<void> | void {
   if (out.write(chunk)) return;
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    out.once("error", onError);
-    out.once("drain", () => {
-      out.off("error", onError);
-      resolve();
-    });
-  });
-}
-
-function closeStream(out: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    out.once("error", reject);
-    out.end(() => resolve());
-  });
+  return Promise.race([once(out, "drain").then(() => undefined), failed]);
 }
 
 /**
