@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DoctorResult } from "../src/commands/doctor.js";
+import { runCli } from "./helpers/cli.js";
+import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
+
+/** `c8y-ms doctor` against the sandbox: every check, and a fix for each one that fails. */
+
+let sandbox: SandboxHandle;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+});
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+const byName = (result: DoctorResult) => Object.fromEntries(result.checks.map((c) => [c.name, c]));
+
+describe("doctor", () => {
+  it("passes every check with the sandbox admin and a running engine", async () => {
+    const run = await runCli(["doctor", "--json"], { env: sandbox.env() });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const result = run.json<DoctorResult>();
+    expect(result.ok).toBe(true);
+    const checks = byName(result);
+    expect(Object.keys(checks)).toEqual(["Node.js", "Container engine", "Image archive format", "Platform URL", "Credentials", "Permissions"]);
+    expect(checks["Node.js"]?.status).toBe("ok");
+    expect(checks["Container engine"]?.detail).toMatch(/^(docker|podman) \S+/);
+    expect(checks["Platform URL"]?.detail).toContain(sandbox.url);
+    expect(checks.Credentials?.detail).toBe(`logged in to tenant ${sandbox.owner} as ${sandbox.owner}/${sandbox.admin.user}`);
+    expect(checks.Permissions?.status).toBe("ok");
+  });
+
+  it("fails the permission check for the read-only user, with the role to ask for", async () => {
+    const run = await runCli(["doctor"], { env: sandbox.env("reader") });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(/✖ Permissions\s+ROLE_APPLICATION_MANAGEMENT_ADMIN is missing/);
+    expect(run.stdout).toContain("fix: Ask a tenant administrator to grant ROLE_APPLICATION_MANAGEMENT_ADMIN");
+  });
+
+  it("reports a wrong password as a failed credentials check and keeps going", async () => {
+    const run = await runCli(["doctor", "--json"], { env: { ...sandbox.env(), C8Y_PASSWORD: "not-the-password" } });
+    expect(run.exitCode).toBe(1);
+    const checks = byName(run.json<DoctorResult>());
+    expect(checks["Platform URL"]?.status).toBe("ok");
+    expect(checks.Credentials?.status).toBe("fail");
+    expect(checks.Credentials?.fix).toContain("C8Y_PASSWORD");
+    expect(checks.Permissions?.status).toBe("skip");
+  });
+
+  it("names an unreachable URL and what to check, and skips what depends on it", async () => {
+    const run = await runCli(["doctor", "--json"], { env: { ...sandbox.env(), C8Y_HOST: "http://127.0.0.1:9" } });
+    expect(run.exitCode).toBe(1);
+    const checks = byName(run.json<DoctorResult>());
+    expect(checks["Platform URL"]?.detail).toContain("Could not reach http://127.0.0.1:9/tenant/loginOptions");
+    expect(checks["Platform URL"]?.fix).toContain("C8Y_HOST");
+    expect(checks.Credentials?.status).toBe("skip");
+  });
+
+  it("says how to set a missing URL, without prompting", async () => {
+    const run = await runCli(["doctor", "--json"], { env: {} });
+    expect(run.exitCode).toBe(1);
+    expect(byName(run.json<DoctorResult>())["Platform URL"]).toMatchObject({ status: "fail", detail: "not set" });
+  });
+});
