@@ -1,0 +1,101 @@
+import type { FileHandle } from "node:fs/promises";
+import type { Readable } from "node:stream";
+
+/**
+ * Sequential reading of an archive, from a file (skipping costs nothing) or from a stream
+ * (skipping consumes). Readers written against it work on both without buffering more than
+ * what they ask for.
+ */
+export interface ByteSource {
+  /** Up to `length` bytes; fewer only at the end of the input. */
+  read(length: number): Promise<Buffer>;
+  skip(length: number): Promise<void>;
+  /** Bytes consumed so far: the offset of the next byte. */
+  readonly position: number;
+}
+
+export function fileSource(handle: FileHandle, start = 0): ByteSource {
+  let position = start;
+  return {
+    get position() {
+      return position;
+    },
+    async read(length) {
+      const buffer = await readAt(handle, position, length);
+      position += buffer.length;
+      return buffer;
+    },
+    async skip(length) {
+      position += length;
+    },
+  };
+}
+
+export function streamSource(stream: Readable): ByteSource {
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let ended = false;
+  let position = 0;
+
+  const fill = async (length: number) => {
+    while (queued < length && !ended) {
+      const next = await chunks.next();
+      if (next.done) ended = true;
+      else if (next.value.length > 0) {
+        queue.push(next.value);
+        queued += next.value.length;
+      }
+    }
+  };
+  /** Removes up to `length` bytes from the front of the queue, keeping them when asked. */
+  const take = (length: number, keep: boolean): Buffer[] => {
+    const taken: Buffer[] = [];
+    let left = Math.min(length, queued);
+    while (left > 0) {
+      const head = queue[0]!;
+      const part = head.length <= left ? head : head.subarray(0, left);
+      if (part === head) queue.shift();
+      else queue[0] = head.subarray(left);
+      if (keep) taken.push(part);
+      left -= part.length;
+      queued -= part.length;
+      position += part.length;
+    }
+    return taken;
+  };
+  return {
+    get position() {
+      return position;
+    },
+    async read(length) {
+      await fill(length);
+      const parts = take(length, true);
+      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    },
+    async skip(length) {
+      let left = length;
+      while (left > 0) {
+        if (queued === 0) {
+          await fill(1);
+          if (queued === 0) return;
+        }
+        const step = Math.min(left, queued);
+        take(step, false);
+        left -= step;
+      }
+    },
+  };
+}
+
+/** Reads `length` bytes at `position`; fewer only when the file ends first. */
+export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
+}

@@ -1,0 +1,265 @@
+import { ValidationError } from "../errors.js";
+import type { ByteSource } from "./byte-source.js";
+
+/**
+ * The tar dialects container engines write (POSIX ustar with pax extended headers, GNU long
+ * names): read header by header from a ByteSource, and written as plain ustar (with a pax
+ * header only for long names) with fixed owners and times so the output is reproducible.
+ */
+export const TAR_BLOCK = 512;
+
+export type TarEntryType = "file" | "directory" | "symlink" | "hardlink" | "other";
+
+export interface TarEntry {
+  name: string;
+  type: TarEntryType;
+  /** Bytes of data that follow the header (0 for directories and links). */
+  size: number;
+  linkName: string;
+  /** Where the entry's data starts in the archive. */
+  dataOffset: number;
+}
+
+export interface TarEntryCursor extends TarEntry {
+  /** Reads the entry's data; call it before the iteration moves on, and only for small entries. */
+  readContent(): Promise<Buffer>;
+  /** Streams the entry's data in pieces; call it (once) before the iteration moves on. */
+  readChunks(chunkSize?: number): AsyncGenerator<Buffer>;
+}
+
+export class TarFormatError extends ValidationError {
+  override readonly code = "TAR_INVALID";
+}
+
+/** pax and GNU extension records carry names and sizes; anything bigger is not a real archive. */
+const MAX_EXTENSION_BYTES = 1024 * 1024;
+
+/**
+ * The entries of a tar archive in order. Data the consumer does not read is skipped, so a
+ * file source never reads layer contents and a stream source holds one block at a time.
+ * @throws {TarFormatError} on a damaged header or an archive that ends in the middle of an entry
+ */
+export async function* readTarEntries(source: ByteSource, label = "the archive"): AsyncGenerator<TarEntryCursor> {
+  let extension: { path?: string; linkpath?: string; size?: number } = {};
+  for (;;) {
+    const block = await source.read(TAR_BLOCK);
+    // No end marker at all is tolerated (some writers stop after the last entry).
+    if (block.length === 0) return;
+    if (block.length < TAR_BLOCK) throw new TarFormatError(`${label} ends inside a tar header.`, { hint: DAMAGED_HINT });
+    if (isZeroBlock(block)) return;
+    const header = parseHeader(block, `${label} (at byte ${source.position - TAR_BLOCK})`);
+
+    if ("xgLK".includes(header.typeflag)) {
+      if (header.size > MAX_EXTENSION_BYTES) throw new TarFormatError(`${label} has an oversized tar extension header.`, { hint: DAMAGED_HINT });
+      const payload = await readExactly(source, header.size, label);
+      await source.skip(paddingOf(header.size));
+      if (header.typeflag === "x") extension = { ...extension, ...paxFields(payload) };
+      else if (header.typeflag === "L") extension.path = cString(payload);
+      else if (header.typeflag === "K") extension.linkpath = cString(payload);
+      // "g" (global pax) sets defaults such as times and owners, none of which matter here.
+      continue;
+    }
+
+    const type = entryType(header.typeflag);
+    const size = type === "file" || type === "other" ? (extension.size ?? header.size) : 0;
+    const entry: TarEntry = {
+      name: extension.path ?? header.name,
+      type,
+      size,
+      linkName: extension.linkpath ?? header.linkName,
+      dataOffset: source.position,
+    };
+    extension = {};
+    let consumed = 0;
+    yield {
+      ...entry,
+      readContent: async () => {
+        const content = await readExactly(source, size - consumed, label);
+        consumed += content.length;
+        return content;
+      },
+      async *readChunks(chunkSize = 256 * 1024) {
+        while (consumed < size) {
+          const chunk = await readExactly(source, Math.min(chunkSize, size - consumed), label);
+          consumed += chunk.length;
+          yield chunk;
+        }
+      },
+    };
+    const before = source.position;
+    await source.skip(size - consumed + paddingOf(size));
+    if (source.position - before < size - consumed) throw new TarFormatError(`${label} is truncated: ${entry.name} is cut short.`, { hint: DAMAGED_HINT });
+  }
+}
+
+const DAMAGED_HINT = "Save the image again (docker save / podman save); the file is incomplete or damaged.";
+
+interface RawHeader {
+  name: string;
+  size: number;
+  typeflag: string;
+  linkName: string;
+}
+
+function parseHeader(block: Buffer, label: string): RawHeader {
+  const stored = parseNumber(block.subarray(148, 156));
+  let sum = 8 * 0x20;
+  for (let i = 0; i < TAR_BLOCK; i++) if (i < 148 || i >= 156) sum += block[i]!;
+  if (stored !== sum) throw new TarFormatError(`${label} is not a tar archive: a header checksum does not match.`, { hint: DAMAGED_HINT });
+  const ustar = block.toString("latin1", 257, 263) === "ustar\0";
+  const name = cString(block.subarray(0, 100));
+  const prefix = ustar ? cString(block.subarray(345, 500)) : "";
+  return {
+    name: prefix ? `${prefix}/${name}` : name,
+    size: parseNumber(block.subarray(124, 136)),
+    typeflag: String.fromCharCode(block[156]! || 0x30),
+    linkName: cString(block.subarray(157, 257)),
+  };
+}
+
+function entryType(typeflag: string): TarEntryType {
+  switch (typeflag) {
+    case "0":
+    case "7":
+      return "file";
+    case "1":
+      return "hardlink";
+    case "2":
+      return "symlink";
+    case "5":
+      return "directory";
+    default:
+      return "other";
+  }
+}
+
+/** Octal text, or GNU base-256 when the first byte has its high bit set (sizes of 8 GiB and more). */
+function parseNumber(field: Buffer): number {
+  if (field[0]! & 0x80) {
+    let value = field[0]! & 0x7f;
+    for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
+    return value;
+  }
+  const text = field.toString("latin1").replace(/[\0 ]+$/g, "").trim();
+  return text === "" ? 0 : parseInt(text, 8);
+}
+
+function paxFields(payload: Buffer): { path?: string; linkpath?: string; size?: number } {
+  const fields: { path?: string; linkpath?: string; size?: number } = {};
+  let at = 0;
+  while (at < payload.length) {
+    const space = payload.indexOf(0x20, at);
+    if (space < 0) break;
+    const length = Number(payload.toString("latin1", at, space));
+    if (!Number.isInteger(length) || length <= 0) break;
+    const record = payload.toString("utf8", space + 1, at + length - 1);
+    const equals = record.indexOf("=");
+    const key = record.slice(0, equals);
+    const value = record.slice(equals + 1);
+    if (key === "path") fields.path = value;
+    else if (key === "linkpath") fields.linkpath = value;
+    else if (key === "size") fields.size = Number(value);
+    at += length;
+  }
+  return fields;
+}
+
+async function readExactly(source: ByteSource, length: number, label: string): Promise<Buffer> {
+  const data = await source.read(length);
+  if (data.length < length) throw new TarFormatError(`${label} is truncated.`, { hint: DAMAGED_HINT });
+  return data;
+}
+
+function cString(bytes: Buffer): string {
+  const end = bytes.indexOf(0);
+  return bytes.toString("utf8", 0, end < 0 ? bytes.length : end);
+}
+
+function isZeroBlock(block: Buffer): boolean {
+  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
+export function paddingOf(size: number): number {
+  return (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK;
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+export interface TarHeaderSpec {
+  name: string;
+  size: number;
+  type?: "file" | "directory" | "symlink";
+  linkName?: string;
+  mode?: number;
+}
+
+/** The end-of-archive marker: two zero blocks. */
+export const TAR_END = Buffer.alloc(2 * TAR_BLOCK);
+
+const MAX_OCTAL_SIZE = 0o77777777777;
+
+/**
+ * The header block(s) for one entry: owner root, time 0, so equal input gives equal bytes.
+ * Names longer than the 100-byte field get a pax header in front.
+ */
+export function tarHeader(spec: TarHeaderSpec): Buffer {
+  const nameBytes = Buffer.from(spec.name, "utf8");
+  const blocks: Buffer[] = [];
+  if (nameBytes.length > 100) {
+    const record = paxRecord("path", spec.name);
+    blocks.push(ustarBlock({ name: "PaxHeader", size: record.length, typeflag: "x", mode: 0o644 }), record, Buffer.alloc(paddingOf(record.length)));
+  }
+  const type = spec.type ?? "file";
+  blocks.push(
+    ustarBlock({
+      name: nameBytes.length > 100 ? nameBytes.subarray(0, 100).toString("latin1") : spec.name,
+      size: type === "file" ? spec.size : 0,
+      typeflag: { file: "0", symlink: "2", directory: "5" }[type],
+      linkName: spec.linkName ?? "",
+      mode: spec.mode ?? (type === "directory" ? 0o755 : 0o644),
+    }),
+  );
+  return Buffer.concat(blocks);
+}
+
+function ustarBlock(fields: { name: string; size: number; typeflag: string; mode: number; linkName?: string }): Buffer {
+  const block = Buffer.alloc(TAR_BLOCK);
+  block.write(fields.name, 0, 100, "utf8");
+  writeOctal(block, 100, 8, fields.mode);
+  writeOctal(block, 108, 8, 0);
+  writeOctal(block, 116, 8, 0);
+  if (fields.size > MAX_OCTAL_SIZE) {
+    // GNU base-256: Go's archive/tar (Docker) and GNU tar read it.
+    block[124] = 0x80;
+    let value = fields.size;
+    for (let i = 135; i > 124; i--) {
+      block[i] = value % 256;
+      value = Math.floor(value / 256);
+    }
+  } else {
+    writeOctal(block, 124, 12, fields.size);
+  }
+  writeOctal(block, 136, 12, 0);
+  block.write(fields.typeflag, 156, 1, "latin1");
+  if (fields.linkName) block.write(fields.linkName, 157, 100, "utf8");
+  block.write("ustar\0", 257, 6, "latin1");
+  block.write("00", 263, 2, "latin1");
+  block.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < TAR_BLOCK; i++) sum += block[i]!;
+  block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8, "latin1");
+  return block;
+}
+
+function writeOctal(block: Buffer, offset: number, width: number, value: number): void {
+  block.write(`${value.toString(8).padStart(width - 1, "0")}\0`, offset, width, "latin1");
+}
+
+function paxRecord(key: string, value: string): Buffer {
+  const body = ` ${key}=${value}\n`;
+  let length = Buffer.byteLength(body) + 1;
+  while (Buffer.byteLength(`${length}${body}`) !== length) length++;
+  return Buffer.from(`${length}${body}`, "utf8");
+}

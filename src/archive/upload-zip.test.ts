@@ -1,0 +1,75 @@
+import { execFileSync } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { dockerArchive, ociLayout, syntheticImage } from "../../test/helpers/images.js";
+import { tempDir } from "../../test/helpers/tmp.js";
+import { checkUploadZip, PLATFORM_ZIP_LIMIT_BYTES } from "./upload-zip.js";
+
+const MANIFEST = JSON.stringify({ apiVersion: "2", name: "svc", version: "1.0.0", provider: { name: "Example" }, replicas: 2 });
+const IMAGE = dockerArchive(syntheticImage());
+
+/** A zip as other tools write it (`zip` of the microservice script and the Python samples). */
+async function uploadZip(files: Record<string, string | Buffer>, args: string[] = []): Promise<string> {
+  const dir = await tempDir();
+  for (const [name, data] of Object.entries(files)) {
+    await mkdir(join(dir, "in", name, ".."), { recursive: true });
+    await writeFile(join(dir, "in", name), data);
+  }
+  execFileSync("zip", ["-q", "-X", ...args, "../upload.zip", ...Object.keys(files)], { cwd: join(dir, "in") });
+  return join(dir, "upload.zip");
+}
+
+const rules = (report: { diagnostics: { rule: string }[] }) => report.diagnostics.map((d) => d.rule).sort();
+
+describe("checkUploadZip (platform.md §2, §6.4)", () => {
+  it("accepts cumulocity.json and a linux/amd64 docker-archive at the root", async () => {
+    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE });
+    const report = await checkUploadZip(path);
+    expect(report.diagnostics).toEqual([]);
+    expect(report.manifest?.manifest).toMatchObject({ name: "svc", version: "1.0.0" });
+    expect(report.image?.images).toHaveLength(1);
+    expect(report.bytes).toBe((await readFile(path)).length);
+    expect(PLATFORM_ZIP_LIMIT_BYTES).toBe(500 * 1024 * 1024);
+  });
+
+  it("reports missing, misplaced and extra entries", async () => {
+    const nested = await checkUploadZip(await uploadZip({ "svc/cumulocity.json": MANIFEST, "image.tar": IMAGE, "README.md": "hi" }));
+    expect(rules(nested)).toEqual(["zip-entries", "zip-extra-entry", "zip-extra-entry"]);
+    expect(nested.diagnostics[0]!.message).toBe("cumulocity.json must be at the zip's root with that exact name; found svc/cumulocity.json.");
+    const missing = await checkUploadZip(await uploadZip({ "cumulocity.json": MANIFEST }));
+    expect(missing.diagnostics).toMatchObject([{ rule: "zip-entries", severity: "error", message: "The zip has no image.tar." }]);
+  });
+
+  it("names manifest problems by the entry they are in", async () => {
+    const path = await uploadZip({ "cumulocity.json": JSON.stringify({ ...JSON.parse(MANIFEST), name: "My_Service" }), "image.tar": IMAGE });
+    const report = await checkUploadZip(path);
+    expect(report.diagnostics).toMatchObject([{ rule: "name-format", severity: "error", file: `${path}!cumulocity.json` }]);
+  });
+
+  it("reports image problems in image.tar: OCI layout, arm64", async () => {
+    const oci = await checkUploadZip(await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": ociLayout([{ image: syntheticImage() }], { refName: "svc:1.0.0" }) }));
+    expect(oci.diagnostics).toMatchObject([{ rule: "image-format", severity: "error" }]);
+    expect(oci.diagnostics[0]!.file).toMatch(/upload\.zip!image\.tar$/);
+    const arm = await checkUploadZip(await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": dockerArchive(syntheticImage({ architecture: "arm64" })) }));
+    expect(rules(arm)).toEqual(["image-platform"]);
+  });
+
+  it("reports a damaged image.tar as a corrupt zip", async () => {
+    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE }, ["-0"]);
+    const bytes = await readFile(path);
+    const at = bytes.indexOf("manifest.json");
+    bytes[at + 600] = bytes[at + 600]! ^ 0x55;
+    await writeFile(path, bytes);
+    expect(rules(await checkUploadZip(path))).toContain("zip-corrupt");
+  });
+
+  it("reports a zip over the size limit, and what is not a zip", async () => {
+    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE });
+    const report = await checkUploadZip(path, { sizeLimit: 1000 });
+    expect(report.diagnostics).toMatchObject([{ rule: "zip-size", severity: "error", file: path }]);
+    expect(report.diagnostics[0]!.message).toMatch(/MiB; the platform accepts at most 0\.0 MiB/);
+    const dir = await tempDir({ "x.zip": "not a zip" });
+    expect(rules(await checkUploadZip(join(dir, "x.zip")))).toEqual(["zip-format"]);
+  });
+});

@@ -1,0 +1,105 @@
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { fileSource, readAt, streamSource, type ByteSource } from "../archive/byte-source.js";
+import { readTarEntries, TarFormatError } from "../archive/tar.js";
+import { catalogKey, resolveImageLayout, sniffCompression, type Catalog, type CatalogEntry, type ImageLayout, type ImageTarReport } from "./image-layout.js";
+
+export type { ImageInfo, ImageProblem, ImageTarReport } from "./image-layout.js";
+
+/** Manifests, indexes and configs are small; a bigger "JSON" file is a layer that happens to start with `{`. */
+const JSON_LIMIT = 4 * 1024 * 1024;
+/** What a catalog may keep in memory in all, whatever the archive holds. */
+const KEPT_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * One streaming pass over a `docker save` / `podman save` tar (for instance straight out of
+ * an uploaded zip): every entry is hashed as it passes, small JSON files are kept, layers are
+ * not, so memory stays bounded whatever the image's size.
+ */
+export async function inspectImageTar(stream: Readable): Promise<ImageTarReport> {
+  try {
+    return resolveImageLayout(await catalogFromStream(stream)).report;
+  } catch (error) {
+    if (!(error instanceof TarFormatError)) throw error;
+    return { format: "docker-archive", images: [], problems: [{ rule: "image-format", severity: "error", message: error.message }] };
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function catalogFromStream(stream: Readable): Promise<Catalog> {
+  const catalog: Catalog = new Map();
+  const budget = { kept: 0 };
+  for await (const entry of readTarEntries(streamSource(stream), "image.tar")) {
+    const record: CatalogEntry = { name: entry.name, type: entry.type, size: entry.size, linkName: entry.linkName, dataOffset: entry.dataOffset };
+    if (entry.type === "file") {
+      const hash = createHash("sha256");
+      const kept: Buffer[] = [];
+      let keep = entry.size <= JSON_LIMIT && budget.kept + entry.size <= KEPT_LIMIT;
+      let first = true;
+      for await (const chunk of entry.readChunks()) {
+        hash.update(chunk);
+        if (first) {
+          record.compression = sniffCompression(chunk);
+          keep &&= looksLikeJson(chunk);
+          first = false;
+        }
+        if (keep) kept.push(chunk);
+      }
+      record.sha256 = hash.digest("hex");
+      if (keep) {
+        record.content = Buffer.concat(kept);
+        budget.kept += entry.size;
+      }
+    }
+    catalog.set(catalogKey(entry.name), record);
+  }
+  return catalog;
+}
+
+export interface ImageTarFile {
+  path: string;
+  size: number;
+  catalog: Catalog;
+  layout: ImageLayout;
+}
+
+/**
+ * The same inspection for a tar on disk, reading only headers and small files (positional
+ * reads skip the layers), so a multi-GB archive is indexed in moments. Digests are not
+ * checked here: `verifyImageTarFile` does that, while the zip is written.
+ */
+export async function inspectImageTarFile(path: string): Promise<ImageTarFile> {
+  const handle = await open(path, "r");
+  try {
+    const size = (await handle.stat()).size;
+    const catalog: Catalog = new Map();
+    let kept = 0;
+    const source: ByteSource = fileSource(handle);
+    for await (const entry of readTarEntries(source, path)) {
+      if (entry.dataOffset + entry.size > size) throw new TarFormatError(`${path} is truncated: ${entry.name} is cut short.`, { hint: "Save the image again; the file is incomplete." });
+      const record: CatalogEntry = { name: entry.name, type: entry.type, size: entry.size, linkName: entry.linkName, dataOffset: entry.dataOffset };
+      if (entry.type === "file") {
+        const head = await readAt(handle, entry.dataOffset, Math.min(entry.size, 4));
+        record.compression = sniffCompression(head);
+        if (entry.size <= JSON_LIMIT && kept + entry.size <= KEPT_LIMIT && looksLikeJson(head)) {
+          record.content = await entry.readContent();
+          kept += entry.size;
+        }
+      }
+      catalog.set(catalogKey(entry.name), record);
+    }
+    return { path, size, catalog, layout: resolveImageLayout(catalog) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function looksLikeJson(head: Buffer): boolean {
+  for (const byte of head) {
+    if (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) continue;
+    return byte === 0x7b || byte === 0x5b;
+  }
+  return head.length === 0;
+}
