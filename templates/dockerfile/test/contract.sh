@@ -1,7 +1,9 @@
 #!/bin/sh
 # Checks that the image keeps the platform's runtime contract, whatever language is inside:
 #   1. it builds from this directory (linux/amd64 is what the platform runs);
-#   2. it listens on the port given in SERVER_PORT and GET /health answers 200;
+#   2. started with the variables the platform sets, but with no platform to reach, it listens
+#      on the port given in SERVER_PORT and GET /health answers 200 (a service stays up while the
+#      platform is briefly unreachable);
 #   3. on SIGTERM it stops by itself, with exit code 0, within 10 seconds.
 # Usage: sh test/contract.sh [docker build options, e.g. --build-arg BASE_IMAGE=busybox:1.37]
 # ENGINE=podman to use podman. C8Y_MS_NETWORK=host runs the container on the host network
@@ -31,10 +33,13 @@ if [ "${C8Y_MS_NETWORK:-}" = host ]; then network="--network host"; else network
 "$engine" build $network --platform linux/amd64 "$@" -t "$image" . >/dev/null || fail "the image did not build"
 
 echo "2. GET /health"
+set -- -e APPLICATION_NAME=contract-test -e C8Y_MICROSERVICE_ISOLATION=MULTI_TENANT \
+  -e C8Y_BASEURL=http://127.0.0.1:9 -e C8Y_BOOTSTRAP_TENANT=t0 \
+  -e C8Y_BOOTSTRAP_USER=servicebootstrap_contract-test -e C8Y_BOOTSTRAP_PASSWORD=contract-test
 if [ "${C8Y_MS_NETWORK:-}" = host ]; then
-  container=$("$engine" run -d --network host -e SERVER_PORT="$port" -e APPLICATION_NAME=contract-test "$image")
+  container=$("$engine" run -d --network host -e SERVER_PORT="$port" "$@" "$image")
 else
-  container=$("$engine" run -d -p "127.0.0.1:$port:80" -e SERVER_PORT=80 -e APPLICATION_NAME=contract-test "$image")
+  container=$("$engine" run -d -p "127.0.0.1:$port:80" -e SERVER_PORT=80 "$@" "$image")
 fi
 tries=0
 until get "http://127.0.0.1:$port/health" 2>/dev/null; do
