@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { PLATFORM_ZIP_LIMIT_BYTES } from "../archive/upload-zip.js";
 import type { Context } from "../context.js";
 import { CliError } from "../errors.js";
 import type { CommandResult } from "../result.js";
@@ -17,8 +18,6 @@ export interface SandboxOptions {
   uploadLimit?: number;
 }
 
-/** platform.md §2: the platform refuses uploads above 500 MB. */
-export const DEFAULT_UPLOAD_LIMIT = 500 * 1024 * 1024;
 
 /**
  * Serves a local platform until Ctrl-C. The ready document is printed as soon as the sandbox
@@ -26,7 +25,7 @@ export const DEFAULT_UPLOAD_LIMIT = 500 * 1024 * 1024;
  */
 export async function sandbox(options: SandboxOptions, ctx: Context): Promise<CommandResult> {
   const dataDir = resolve(ctx.cwd, options.dataDir);
-  const uploadLimit = options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
+  const uploadLimit = options.uploadLimit ?? PLATFORM_ZIP_LIMIT_BYTES;
   // Without an engine there is nothing to run services with: say so now, not at the first upload.
   const engine = options.containers ? await detectEngine(ctx, options.engine).catch(explainNoEngine) : undefined;
   const network: NetworkMode | undefined = engine ? (options.network === "auto" ? autoNetwork(engine.network) : options.network) : undefined;

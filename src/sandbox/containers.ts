@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { IMAGE_ENTRY } from "../archive/upload-zip.js";
+import { openZip } from "../archive/zip-reader.js";
 import type { Exec } from "../exec.js";
 import type { Engine } from "../image/engine.js";
 import type { Logger } from "../ui/logger.js";
@@ -196,11 +198,10 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, optio
   }
 
   async function loadImage(app: ApplicationRecord, versionId: string, zipPath: string): Promise<string> {
-    const { openZip } = await import("../archive/zip-reader.js");
     const zip = await openZip(zipPath);
     let loaded: string | undefined;
     try {
-      const image = await zip.openEntry("image.tar");
+      const image = await zip.openEntry(IMAGE_ENTRY);
       const result = await engineRun(["load"], { input: image });
       // docker: "Loaded image: name:tag" or "Loaded image ID: sha256:..."; podman: "Loaded image(s): a, b".
       for (const line of result.stdout.split("\n")) {

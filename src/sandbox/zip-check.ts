@@ -1,3 +1,5 @@
+import { checkUploadZip, MANIFEST_ENTRY } from "../archive/upload-zip.js";
+import { openZip } from "../archive/zip-reader.js";
 import { CONTEXT_PATH_ERROR, invalidDataError, NAME_ERROR } from "./applications.js";
 
 /** What the sandbox keeps of an accepted zip. */
@@ -18,10 +20,8 @@ export interface CheckedUpload {
  * @throws {ApiError} 422 for the first error
  */
 export async function checkUpload(path: string, sizeLimit: number): Promise<CheckedUpload> {
-  // Imported when an upload arrives: the rest of the sandbox starts without the archive code.
-  const { checkUploadZip } = await import("../archive/upload-zip.js");
   const report = await checkUploadZip(path, { sizeLimit });
-  const first = report.diagnostics.find((d: { severity: string }) => d.severity === "error");
+  const first = report.diagnostics.find((d) => d.severity === "error");
   if (first) {
     const version = first.rule === "version-semver" ? await writtenVersion(path) : undefined;
     throw invalidDataError(platformText(first.rule, `${first.message} (${first.file}${first.pointer ? ` at ${first.pointer}` : ""})`, version));
@@ -49,10 +49,9 @@ export function platformText(rule: string, message: string, version?: string): s
 
 /** The version as written, for the platform's version message (the report has no manifest when it has errors). */
 async function writtenVersion(path: string): Promise<string | undefined> {
-  const { openZip } = await import("../archive/zip-reader.js");
   const zip = await openZip(path);
   try {
-    const entry = zip.entries.find((e: { name: string }) => e.name === "cumulocity.json");
+    const entry = zip.entries.find((e) => e.name === MANIFEST_ENTRY);
     if (!entry) return undefined;
     const chunks: Buffer[] = [];
     for await (const chunk of await zip.openEntry(entry.name)) chunks.push(chunk as Buffer);
