@@ -58,7 +58,7 @@ const TAIL_LINES = 20;
 export function createExec(logger: Pick<Logger, "debug">): Exec {
   return {
     async run(command, args, options = {}) {
-      logger.debug(`$ ${[command, ...args].map(quoteForLog).join(" ")}`);
+      logger.debug(`$ ${[command, ...args].map(shellQuote).join(" ")}`);
       const tail: string[] = [];
       const remember = (line: string, stream: "stdout" | "stderr") => {
         tail.push(line);
@@ -108,6 +108,7 @@ export function createExec(logger: Pick<Logger, "debug">): Exec {
   };
 }
 
-function quoteForLog(arg: string): string {
+/** An argument as a POSIX shell reads it back: bare when safe, single-quoted otherwise. */
+export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }

@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { describe, expect, test } from "vitest";
+import { shellQuote } from "../src/exec.js";
 import { baseEnv } from "./helpers/cli.js";
 import { CLI_BIN } from "./helpers/paths.js";
 import { tempDir } from "./helpers/tmp.js";
@@ -25,7 +26,7 @@ interface TerminalRun {
 }
 
 function runInTerminal(args: string[], cwd: string, steps: Step[]): Promise<TerminalRun> {
-  const command = ["node", CLI_BIN, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const command = ["node", CLI_BIN, ...args].map(shellQuote).join(" ");
   // No CI variable: this is a person at a terminal.
   const env = Object.fromEntries(Object.entries({ ...baseEnv(), TERM: "xterm-256color", FORCE_COLOR: "0" }).filter(([, v]) => v !== undefined));
   const child = spawn("script", ["--quiet", "--flush", "--return", "--command", command, "/dev/null"], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });

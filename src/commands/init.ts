@@ -2,7 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import { basename, relative, resolve } from "node:path";
 import type { Context } from "../context.js";
 import { CancelledError, UsageError } from "../errors.js";
-import { CommandFailedError, CommandNotFoundError } from "../exec.js";
+import { CommandFailedError, CommandNotFoundError, shellQuote } from "../exec.js";
 import type { CommandResult } from "../result.js";
 import { DEFAULT_PROVIDER, ISOLATIONS, nameProblem, parseRoles, type Answers, type Isolation } from "../scaffold/answers.js";
 import { findTemplate, listTemplates, type Template } from "../scaffold/catalog.js";
@@ -281,8 +281,4 @@ function displayPath(cwd: string, target: string): string {
   const rel = relative(cwd, target);
   if (rel === "") return ".";
   return rel.startsWith("..") ? target : `./${rel}`;
-}
-
-function shellQuote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
