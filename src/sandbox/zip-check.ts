@@ -24,7 +24,10 @@ export async function checkUpload(path: string, sizeLimit: number): Promise<Chec
   const first = report.diagnostics.find((d) => d.severity === "error");
   if (first) {
     const version = first.rule === "version-semver" ? await writtenVersion(path) : undefined;
-    throw invalidDataError(platformText(first.rule, `${first.message} (${first.file}${first.pointer ? ` at ${first.pointer}` : ""})`, version));
+    // The place inside the zip (`<zip>!cumulocity.json`), without the sandbox's temporary file name.
+    const entry = first.file.includes("!") ? first.file.slice(first.file.indexOf("!") + 1) : "";
+    const place = [entry, first.pointer ? `at ${first.pointer}` : ""].filter(Boolean).join(" ");
+    throw invalidDataError(platformText(first.rule, place ? `${first.message} (${place})` : first.message, version));
   }
   const manifest = report.manifest?.manifest as Record<string, unknown> | undefined;
   const image = report.image?.images[0];
