@@ -146,7 +146,8 @@ describe("refused uploads: 422 with the platform's texts (platform.md §1.6, §1
     const zip = await zipOf(manifest(app.name, { livenessProbe: { httpGet: { path: "/health check" } } }));
     const { status, body } = await upload(app.id, zip);
     expect(status).toBe(422);
-    expect(body.message).toContain("/livenessProbe/httpGet/path");
+    expect(body.message).toContain("(cumulocity.json at /livenessProbe/httpGet/path)");
+    expect(body.message).not.toContain(".tmp");
   });
 
   it("refuses a zip without image.tar, and a file that is not a zip", async () => {
