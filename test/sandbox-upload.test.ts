@@ -157,6 +157,7 @@ describe("refused uploads: 422 with the platform's texts (platform.md §1.6, §1
     expect(noImage.body.message).toContain("image.tar");
     const notZip = await upload(app.id, join(work, `zip-${zips}`, "cumulocity.json"));
     expect(notZip.status).toBe(422);
+    expect(notZip.body.message).toMatch(/^Microservice binary is invalid: service\.zip is not a valid zip/);
   });
 
   it("refuses a manifest that names another microservice", async () => {

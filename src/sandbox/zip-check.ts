@@ -19,7 +19,7 @@ export interface CheckedUpload {
  * (platform.md §1.6, §1.7) the message is that text, otherwise our diagnostic with its place.
  * @throws {ApiError} 422 for the first error
  */
-export async function checkUpload(path: string, sizeLimit: number): Promise<CheckedUpload> {
+export async function checkUpload(path: string, sizeLimit: number, fileName = "the uploaded file"): Promise<CheckedUpload> {
   const report = await checkUploadZip(path, { sizeLimit });
   const first = report.diagnostics.find((d) => d.severity === "error");
   if (first) {
@@ -27,7 +27,9 @@ export async function checkUpload(path: string, sizeLimit: number): Promise<Chec
     // The place inside the zip (`<zip>!cumulocity.json`), without the sandbox's temporary file name.
     const entry = first.file.includes("!") ? first.file.slice(first.file.indexOf("!") + 1) : "";
     const place = [entry, first.pointer ? `at ${first.pointer}` : ""].filter(Boolean).join(" ");
-    throw invalidDataError(platformText(first.rule, place ? `${first.message} (${place})` : first.message, version));
+    // Messages about the zip itself name it: say the client's file name instead.
+    const message = first.message.split(path).join(fileName);
+    throw invalidDataError(platformText(first.rule, place ? `${message} (${place})` : message, version));
   }
   const manifest = report.manifest?.manifest as Record<string, unknown> | undefined;
   const image = report.image?.images[0];

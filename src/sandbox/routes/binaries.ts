@@ -36,7 +36,7 @@ export const binaryRoutes: Route[] = [
       }
       const upload = await receiveUpload(req, store.dataDir, core.uploadLimit);
       try {
-        const checked = await checkUpload(upload.path, core.uploadLimit);
+        const checked = await checkUpload(upload.path, core.uploadLimit, upload.fileName);
         const updated = await activateVersion(store, app, checked, upload);
         core.runtime.reconcile(updated.id);
         sendJson(req, res, 201, "application", applicationJson(updated, core.baseUrl));
