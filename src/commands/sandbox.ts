@@ -4,6 +4,7 @@ import type { Context } from "../context.js";
 import { CliError } from "../errors.js";
 import type { CommandResult } from "../result.js";
 import { detectEngine, EngineNotAvailableError } from "../image/engine.js";
+import { formatTable } from "../ui/format.js";
 import { createContainerRuntime, type NetworkMode } from "../sandbox/containers.js";
 import { readyDocument, startSandboxServer, type ReadyDocument } from "../sandbox/server.js";
 
@@ -84,9 +85,8 @@ function printForHumans(ready: ReadyDocument, ctx: Context): void {
   );
   logger.info(`  tenants:    ${ready.tenants.map((t) => (t.parent ? `${t.id} (subtenant of ${t.parent})` : `${t.id} (owner)`)).join(", ")}`);
   logger.info("  users:");
-  for (const user of ready.users) {
-    logger.info(`    ${user.tenant}/${user.user}  password ${user.password}  (${user.role}${user.totpSecret ? `, TOTP secret ${user.totpSecret}` : ""})`);
-  }
+  const rows = ready.users.map((u) => [`${u.tenant}/${u.user}`, u.password, u.totpSecret ? `${u.role} (TOTP secret ${u.totpSecret})` : u.role]);
+  logger.info(formatTable([["login", "password", "role"], ...rows]).replace(/^/gm, "    "));
   if (admin) {
     logger.info("");
     logger.info("Point c8y-ms at it:");
