@@ -15,6 +15,10 @@ export interface UploadOptions {
   progress: ProgressFactory;
   /** Every byte is on its way; the platform is now checking and storing the image. */
   onSent?: () => void;
+  /** Stops the upload (e.g. a check running beside it failed); its reason is thrown. */
+  signal?: AbortSignal | undefined;
+  /** Must resolve before the last bytes go out, so a failing check means the upload never lands. */
+  gate?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -33,7 +37,7 @@ export async function uploadBinary(client: PlatformClient, app: Application, fil
       progress?.done();
       options.onSent?.();
     }
-  });
+  }, options.gate);
   try {
     const response = await client.send({
       method: "POST",
@@ -53,6 +57,7 @@ export async function uploadBinary(client: PlatformClient, app: Application, fil
       },
       headersTimeoutMs: UPLOAD_ANSWER_TIMEOUT_MS,
       retry: { attempts: UPLOAD_ATTEMPTS },
+      signal: options.signal,
       action: `upload ${file.fileName} to ${app.name}`,
       role: ROLES.appAdmin,
     });

@@ -39,6 +39,8 @@ export interface PlatformRequest extends RequestPurpose {
   allow?: readonly number[];
   headersTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** Aborts this request alone; its reason is what `send` throws. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface PlatformResponse {
@@ -168,11 +170,13 @@ export class PlatformClient {
         headers,
         body,
         dispatcher: this.#options.dispatcher,
-        signal: this.#options.signal,
+        signal: combineSignals(this.#options.signal, spec.signal),
         headersTimeout: spec.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
       });
     } catch (error) {
-      if (this.#options.signal?.aborted || error instanceof undiciErrors.RequestAbortedError) throw new CancelledError();
+      if (this.#options.signal?.aborted) throw new CancelledError();
+      if (spec.signal?.aborted) throw spec.signal.reason;
+      if (error instanceof undiciErrors.RequestAbortedError) throw new CancelledError();
       if (error instanceof CliError) throw error;
       const code = networkErrorCode(error);
       log(`failed: ${code ?? (error as Error).message}`);
@@ -211,6 +215,11 @@ export class PlatformClient {
 type Attempt =
   | { kind: "response"; status: number; body: unknown }
   | { kind: "failure"; failure: FailureKind; reason: string; error: CliError; retryAfterMs?: number | undefined };
+
+function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length > 1 ? AbortSignal.any(present) : present[0];
+}
 
 function parseJson(text: string): unknown {
   if (text === "") return undefined;

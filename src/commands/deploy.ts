@@ -1,0 +1,310 @@
+import { stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
+import type { Context } from "../context.js";
+import { CliError, ExitCode, UsageError, ValidationError } from "../errors.js";
+import { formatDiagnostic, ManifestInvalidError } from "../manifest/diagnostics.js";
+import { checkManifestText, findManifestFile, loadManifest, type Manifest, type ManifestReport } from "../manifest/load.js";
+import {
+  createApplication,
+  findApplicationsByName,
+  ownerOf,
+  updateApplication,
+  type Application,
+  type NewApplication,
+} from "../platform/applications.js";
+import { uploadBinary } from "../platform/binaries.js";
+import type { PlatformClient } from "../platform/client.js";
+import type { ConnectionOptions } from "../platform/connection.js";
+import { withSession } from "../platform/session.js";
+import { readStatus, waitUntilUp } from "../platform/status.js";
+import { subscribedApplicationIds } from "../platform/tenants.js";
+import type { CommandResult } from "../result.js";
+import { formatBytes } from "../ui/format.js";
+import type { PackOptions } from "./pack.js";
+import { subscribeTenants, type TenantOutcome } from "./subscribe.js";
+
+export interface DeployOptions extends ConnectionOptions, PackOptions {
+  /** false with --no-subscribe. */
+  subscribe?: boolean;
+  subscribeTenant?: string[];
+  dryRun?: boolean;
+  wait?: boolean;
+  /** Seconds --wait waits. */
+  timeout?: number;
+}
+
+/** The `--json` document (spec/cli.md, "JSON results"). */
+export interface DeployResult {
+  application: { id: string | null; name: string; key: string; contextPath: string | null };
+  version: string;
+  uploaded: boolean;
+  subscriptions: TenantOutcome<"subscribed" | "already">[];
+  /** Only with --dry-run: what a real run would do. */
+  dryRun?: true;
+  plan?: DeployPlan;
+}
+
+/** What a deploy is going to do; printed by --dry-run. */
+export interface DeployPlan {
+  application: "create" | "update roles" | "keep";
+  upload: { file: string; bytes: number };
+  subscribe: { tenant: string; already: boolean | null }[];
+}
+
+/** The zip to upload and what its manifest says. */
+interface Artefact {
+  file: string;
+  bytes: number;
+  name: string;
+  version: string;
+  manifest: Manifest;
+  /**
+   * The full check of a given zip (image digests included), running from the moment the zip
+   * was opened; rejects with exit 3 when the platform would refuse the zip. Undefined for a
+   * zip `pack` just made and checked.
+   */
+  checked?: Promise<void> | undefined;
+}
+
+/** The platform's upload limit (platform.md §2); a bigger zip is refused with 413. */
+const PLATFORM_LIMIT_BYTES = 500 * 1024 * 1024;
+const DEFAULT_WAIT_SECONDS = 300;
+
+/**
+ * `c8y-ms deploy [dir|zip]`, in the order of platform.md §3.4: log in (so bad credentials fail
+ * before a long build), pack or check, find the application this tenant owns, create it or
+ * update its roles, upload, subscribe, and optionally wait until it is Up.
+ */
+export async function deploy(target: string, options: DeployOptions, ctx: Context): Promise<CommandResult> {
+  const source = await deployTarget(target, ctx);
+  return withSession(options, ctx, async ({ client, tenant }) => {
+    // 1. The zip: packed from the project, or the given one, checked like the platform will.
+    const artefact = source.kind === "zip" ? await openGivenZip(source.path, ctx) : await packProjectForDeploy(source.path, options, ctx);
+    if (artefact.bytes > PLATFORM_LIMIT_BYTES) {
+      ctx.logger.warn(`${basename(artefact.file)} is ${formatBytes(artefact.bytes)}, above the platform's 500 MB upload limit; the platform will probably refuse it (413).`);
+    }
+
+    // 2. The application owned by this tenant, never a same-named one another tenant subscribed us to.
+    const existing = await findOwnApplication(client, artefact.name, tenant);
+    const wanted = applicationFor(artefact);
+    const tenants = [...new Set([...(options.subscribe === false ? [] : [tenant]), ...(options.subscribeTenant ?? [])])];
+    const plan = planDeploy(existing, wanted, artefact, tenants);
+    if (options.dryRun) {
+      await artefact.checked;
+      return dryRun(plan, existing, wanted, artefact, client, ctx);
+    }
+
+    // 3. Create it, or bring its roles in line with the manifest. A zip that fails its check
+    //    must not leave a new, empty application behind: wait for the check first.
+    let app: Application;
+    if (!existing) {
+      await artefact.checked;
+      ctx.logger.step(`Creating application ${wanted.name} (key ${wanted.key}, context path ${wanted.contextPath})`);
+      app = await createApplication(client, wanted, tenant);
+    } else if (plan.application === "update roles") {
+      ctx.logger.step(`Updating the roles of ${existing.name}`);
+      app = await updateApplication(client, existing, { requiredRoles: wanted.requiredRoles, roles: wanted.roles });
+    } else {
+      app = existing;
+    }
+
+    // 4. Upload, streamed, while the zip's check finishes: a failing check stops the upload
+    //    before its last bytes. A broken attempt is repeated only if it did not land.
+    ctx.logger.step(`Uploading ${basename(artefact.file)} (${formatBytes(artefact.bytes)}) to ${app.name} (id ${app.id})`);
+    const stop = new AbortController();
+    const checked = artefact.checked?.catch((error: unknown) => {
+      stop.abort(error);
+      throw error;
+    });
+    app = await uploadBinary(client, app, { path: artefact.file, bytes: artefact.bytes, fileName: basename(artefact.file) }, {
+      progress: ctx.progress,
+      onSent: () => ctx.logger.step("Waiting for the platform to check and store the image"),
+      signal: stop.signal,
+      gate: checked && (() => checked),
+    });
+    ctx.logger.success(`Uploaded ${app.name} ${artefact.version}`);
+
+    // 5. Subscribe: already subscribed is what we wanted.
+    const subscriptions = await subscribeTenants(client, app, tenants, ctx);
+
+    // 6. Wait until the platform reports it Up.
+    if (options.wait) {
+      const seconds = options.timeout ?? DEFAULT_WAIT_SECONDS;
+      ctx.logger.step(`Waiting up to ${seconds}s for ${app.name} to report Up`);
+      await waitUntilUp(client, app, { timeoutMs: seconds * 1000, signal: ctx.signal, onChange: (state) => ctx.logger.info(`  status: ${state}`) });
+      ctx.logger.success(`${app.name} is Up`);
+    }
+
+    const data: DeployResult = { application: applicationSummary(app, wanted), version: artefact.version, uploaded: true, subscriptions };
+    return { data, line: serviceUrl(client, data.application.contextPath ?? app.name) };
+  });
+}
+
+type DeployTarget = { kind: "zip" | "dir"; path: string };
+
+async function deployTarget(target: string, ctx: Context): Promise<DeployTarget> {
+  const path = resolve(ctx.cwd, target);
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isDirectory()) return { kind: "dir", path };
+  if (info?.isFile() && /\.zip$/i.test(path)) return { kind: "zip", path };
+  throw new UsageError(info ? `${target} is neither a project directory nor a .zip.` : `${target} does not exist.`, {
+    hint: "Pass a project directory (with cumulocity.json) or a zip built by `c8y-ms pack` (default: the current directory).",
+  });
+}
+
+/** Packs like `c8y-ms pack` does (up to date zips are reused), and reads the manifest it packed. */
+async function packProjectForDeploy(dir: string, options: DeployOptions, ctx: Context): Promise<Artefact> {
+  const { packProject } = await import("./pack.js");
+  const packed = await packProject(dir, options, ctx);
+  const manifestFile = await findManifestFile(dir);
+  const report = manifestFile ? await loadManifest(manifestFile) : undefined;
+  if (!report?.manifest) throw new ManifestInvalidError({ file: manifestFile ?? dir, errors: report?.errors ?? [] });
+  return { file: packed.file, bytes: packed.bytes, name: packed.name, version: packed.version, manifest: report.manifest };
+}
+
+/**
+ * A zip given on the command line. Its manifest is read at once (name, version and roles
+ * decide what happens on the platform); the full check the platform applies
+ * (src/archive/upload-zip.ts: entries, manifest, image and its digests) streams the whole zip,
+ * so it runs beside the lookup and the upload instead of before them. The size is not judged
+ * here: a sandbox may accept more than the platform, whose 413 explains itself.
+ */
+async function openGivenZip(path: string, ctx: Context): Promise<Artefact> {
+  const manifestReport = await readZipManifest(path);
+  if (!manifestReport.manifest) throw new ManifestInvalidError({ file: manifestReport.file, errors: manifestReport.errors });
+  const manifest = manifestReport.manifest;
+  const checked = fullCheck(path, ctx);
+  // Awaited where it matters (before a create, at the upload's last bytes); never unhandled.
+  checked.catch(() => {});
+  return { file: path, bytes: (await stat(path)).size, name: manifest.name ?? nameFromFile(path), version: manifest.version, manifest, checked };
+}
+
+async function readZipManifest(path: string): Promise<ManifestReport> {
+  const { openZip } = await import("../archive/zip-reader.js");
+  const { MANIFEST_ENTRY } = await import("../archive/upload-zip.js");
+  const zip = await openZip(path);
+  try {
+    if (!zip.entries.some((e) => e.name === MANIFEST_ENTRY)) {
+      throw new ValidationError(`${basename(path)} has no ${MANIFEST_ENTRY} at its root.`, { hint: "A platform zip holds cumulocity.json and image.tar; build it with `c8y-ms pack`." });
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of await zip.openEntry(MANIFEST_ENTRY)) chunks.push(chunk as Buffer);
+    return checkManifestText(new TextDecoder("utf-8").decode(Buffer.concat(chunks)), `${path}!${MANIFEST_ENTRY}`);
+  } finally {
+    await zip.close();
+  }
+}
+
+async function fullCheck(path: string, ctx: Context): Promise<void> {
+  const { checkUploadZip } = await import("../archive/upload-zip.js");
+  const report = await checkUploadZip(path, { sizeLimit: Number.MAX_SAFE_INTEGER });
+  const errors = report.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0) throw new ManifestInvalidError(errors);
+  for (const warning of report.diagnostics.filter((d) => d.severity === "warning")) ctx.logger.warn(formatDiagnostic(warning));
+}
+
+/**
+ * The platform derives a missing name from the zip's file name without its version
+ * (platform.md §1.1, [DOC-UTIL]), e.g. `my-service-1.2.0.zip` -> `my-service`.
+ */
+export function nameFromFile(path: string): string {
+  const name = basename(path).replace(/\.zip$/i, "").replace(/[-_]v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, "");
+  if (!/^[a-z0-9-]{1,23}$/.test(name)) {
+    throw new ValidationError(`The zip's cumulocity.json has no name, and "${name}" (from the file name) is not a valid microservice name.`, {
+      hint: 'Add "name" to cumulocity.json (lowercase letters, digits and dashes, at most 23 characters) and pack again.',
+    });
+  }
+  return name;
+}
+
+async function findOwnApplication(client: PlatformClient, name: string, tenant: string): Promise<Application | undefined> {
+  const apps = await findApplicationsByName(client, name);
+  const owned = apps.find((app) => ownerOf(app) === tenant);
+  if (owned && owned.type !== "MICROSERVICE") {
+    throw new ValidationError(`Tenant ${tenant} already has an application named ${name} of type ${owned.type}, not a microservice.`, {
+      hint: 'Give the microservice another "name" in cumulocity.json.',
+    });
+  }
+  return owned;
+}
+
+/**
+ * What the application should look like. The key follows go-c8y-cli and the Maven plugin
+ * (key = name), so an application made by c8y-ms matches one made by those tools; the
+ * context path defaults to the name, as on the platform (platform.md §1.1).
+ */
+function applicationFor(artefact: Artefact): NewApplication {
+  return {
+    name: artefact.name,
+    key: artefact.name,
+    contextPath: artefact.manifest.contextPath ?? artefact.name,
+    requiredRoles: [...(artefact.manifest.requiredRoles ?? [])],
+    roles: [...(artefact.manifest.roles ?? [])],
+  };
+}
+
+const sameSet = (a: readonly string[] = [], b: readonly string[] = []) => a.length === b.length && [...a].sort().join("\n") === [...b].sort().join("\n");
+
+function planDeploy(existing: Application | undefined, wanted: NewApplication, artefact: Artefact, tenants: string[]): DeployPlan {
+  const rolesChanged = existing !== undefined && !(sameSet(existing.requiredRoles, wanted.requiredRoles) && sameSet(existing.roles, wanted.roles));
+  return {
+    application: !existing ? "create" : rolesChanged ? "update roles" : "keep",
+    upload: { file: artefact.file, bytes: artefact.bytes },
+    subscribe: tenants.map((tenant) => ({ tenant, already: existing ? null : false })),
+  };
+}
+
+/** --dry-run: the plan, with what is already subscribed where the platform lets us see it; nothing changes. */
+async function dryRun(plan: DeployPlan, existing: Application | undefined, wanted: NewApplication, artefact: Artefact, client: PlatformClient, ctx: Context): Promise<CommandResult> {
+  if (existing) {
+    const subscribers = await knownSubscribers(client, existing);
+    for (const entry of plan.subscribe) entry.already = subscribers?.has(entry.tenant) ?? null;
+  }
+  const lines = [
+    plan.application === "create"
+      ? `create application ${wanted.name} (key ${wanted.key}, context path ${wanted.contextPath}, required roles: ${wanted.requiredRoles.join(", ") || "none"})`
+      : plan.application === "update roles"
+        ? `update the roles of ${wanted.name} (id ${existing?.id}) to required roles: ${wanted.requiredRoles.join(", ") || "none"}; roles: ${wanted.roles.join(", ") || "none"}`
+        : `keep application ${wanted.name} (id ${existing?.id})`,
+    `upload ${basename(plan.upload.file)} (${formatBytes(plan.upload.bytes)}), version ${artefact.version}`,
+    ...plan.subscribe.map((s) => `subscribe ${s.tenant}${s.already === true ? " (already subscribed)" : ""}`),
+  ];
+  ctx.logger.info("Dry run: nothing was changed on the platform. A deploy would:");
+  for (const line of lines) ctx.logger.info(`  - ${line}`);
+  const data: DeployResult = {
+    application: applicationSummary(existing, wanted),
+    version: artefact.version,
+    uploaded: false,
+    subscriptions: [],
+    dryRun: true,
+    plan,
+  };
+  return { data };
+}
+
+/** Who is subscribed: from the status object, else only our own tenant's list. Undefined when we may not look. */
+async function knownSubscribers(client: PlatformClient, app: Application): Promise<Set<string> | undefined> {
+  try {
+    const object = await readStatus(client, app);
+    if (object?.c8y_Subscriptions) return new Set(Object.keys(object.c8y_Subscriptions));
+    const own = client.tenant;
+    return own && (await subscribedApplicationIds(client, own)).includes(app.id) ? new Set([own]) : new Set();
+  } catch (error) {
+    if (error instanceof CliError && error.exitCode !== ExitCode.Interrupted) return undefined;
+    throw error;
+  }
+}
+
+function applicationSummary(app: Application | undefined, wanted: NewApplication): DeployResult["application"] {
+  return {
+    id: app?.id ?? null,
+    name: app?.name ?? wanted.name,
+    key: app?.key ?? wanted.key,
+    contextPath: app?.contextPath ?? wanted.contextPath ?? null,
+  };
+}
+
+/** Where the platform routes requests to the service (platform.md §4.3). */
+function serviceUrl(client: PlatformClient, contextPath: string): string {
+  return `${client.baseUrl.origin}${client.baseUrl.pathname.replace(/\/$/, "")}/service/${contextPath}`;
+}
