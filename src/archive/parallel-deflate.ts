@@ -1,0 +1,104 @@
+import type { FileHandle } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { constants, crc32, deflateRaw, type ZlibOptions } from "node:zlib";
+import { CancelledError, CliError } from "../errors.js";
+
+/**
+ * pigz-style parallel deflate: the input is cut into fixed chunks, each compressed on the
+ * libuv thread pool (so every core works) with the previous chunk's last 32 KiB as its
+ * dictionary, and flushed to a byte boundary so the pieces join into one deflate stream.
+ * Chunk boundaries never depend on timing or core count: equal input gives equal bytes.
+ */
+export const CHUNK_BYTES = 1024 * 1024;
+const WINDOW_BYTES = 32 * 1024;
+
+/**
+ * memLevel 7 rather than zlib's default 8: with the zlib bundled in Node (Chromium's), it
+ * gives ~0.5% smaller output at every level in our measurements, at the same speed, which
+ * keeps us as small as Info-ZIP's own deflate.
+ */
+const MEM_LEVEL = 7;
+
+export interface EntryInput {
+  /** Read from this file... */
+  handle?: FileHandle;
+  /** ...or take these bytes. */
+  data?: Uint8Array;
+  size: number;
+}
+
+export interface CompressedEntry {
+  crc32: number;
+  compressedSize: number;
+}
+
+export interface CompressOptions {
+  /** 0 stores; 1-9 deflate. */
+  level: number;
+  /** Receives the output in order; the next write waits for it. */
+  write: (chunk: Buffer) => Promise<void>;
+  onProgress?: ((bytes: number) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Chunks compressing or compressed but not yet written: bounds memory to a few MiB. */
+const IN_FLIGHT = Math.max(2, Math.min(availableParallelism(), 4)) * 2;
+
+export async function compressEntry(input: EntryInput, options: CompressOptions): Promise<CompressedEntry> {
+  const { level, write, onProgress, signal } = options;
+  let crc = 0;
+  let compressedSize = 0;
+  let previous: Buffer | undefined;
+  const queue: { output: Promise<Buffer>; bytes: number }[] = [];
+
+  const drainOne = async () => {
+    const next = queue.shift()!;
+    const output = await next.output;
+    await write(output);
+    compressedSize += output.length;
+    onProgress?.(next.bytes);
+  };
+
+  let position = 0;
+  // do...while: an empty entry still needs its (empty) final deflate block.
+  do {
+    if (signal?.aborted) throw new CancelledError();
+    const length = Math.min(CHUNK_BYTES, input.size - position);
+    const chunk = await readChunk(input, position, length);
+    position += length;
+    crc = crc32(chunk, crc);
+    const last = position >= input.size;
+    if (level === 0) {
+      queue.push({ output: Promise.resolve(chunk), bytes: length });
+    } else {
+      const zlibOptions: ZlibOptions = { level, memLevel: MEM_LEVEL, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH, chunkSize: 256 * 1024 };
+      if (previous) zlibOptions.dictionary = previous.subarray(Math.max(0, previous.length - WINDOW_BYTES));
+      queue.push({ output: deflateChunk(chunk, zlibOptions), bytes: length });
+      previous = chunk;
+    }
+    // A failed chunk must not surface as an unhandled rejection while earlier ones drain.
+    queue.at(-1)!.output.catch(() => {});
+    if (queue.length >= IN_FLIGHT) await drainOne();
+  } while (position < input.size);
+  while (queue.length > 0) {
+    if (signal?.aborted) throw new CancelledError();
+    await drainOne();
+  }
+  return { crc32: crc >>> 0, compressedSize };
+}
+
+function deflateChunk(chunk: Buffer, options: ZlibOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => deflateRaw(chunk, options, (error, result) => (error ? reject(error) : resolve(result))));
+}
+
+async function readChunk(input: EntryInput, position: number, length: number): Promise<Buffer> {
+  if (input.data) return Buffer.from(input.data.buffer, input.data.byteOffset + position, length);
+  const buffer = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await input.handle!.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) throw new CliError("A file shrank while it was being packed.", { hint: "Make sure nothing else writes the image archive, then pack again." });
+    done += bytesRead;
+  }
+  return buffer;
+}
