@@ -96,7 +96,7 @@ describe("c8y-ms sandbox: start and ready document (TEAM.md part C)", () => {
       expect(stdout).toBe("");
       expect(stderr).toMatch(/Sandbox ready at http:\/\/127\.0\.0\.1:\d+/);
       expect(stderr).toMatch(/export C8Y_HOST=http:\/\/127\.0\.0\.1:\d+ C8Y_TENANT=t\d+ C8Y_USER=admin C8Y_PASSWORD='[^']+'/);
-      expect(stderr).toContain("(read-only)");
+      expect(stderr).toMatch(/t\d+\/reader +\S+ +read-only/);
       expect((await stat(join(dataDir, "state.json"))).mode & 0o777).toBe(0o600);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
