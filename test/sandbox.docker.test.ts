@@ -68,7 +68,7 @@ beforeAll(async () => {
   const [, , started] = await Promise.all([
     buildEcho(IMAGE),
     buildEcho(OTHER_IMAGE, { variant: "other" }),
-    startSandbox({ containers: true }),
+    startSandbox({ containers: true, args: ["--verbose"] }),
   ]);
   sandbox = started;
   zip = await zipEcho(IMAGE, join(work, "first"), { name: NAME });
@@ -141,6 +141,11 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
       hasPassword: false,
     });
     expect(Number(env.SERVER_PORT)).toBeGreaterThan(1023);
+
+    // --verbose shows the run command, but not the bootstrap password in it.
+    const bootstrap = await json(await sandbox.fetch(`/application/applications/${appId}/bootstrapUser`));
+    expect(sandbox.stderr()).toContain("C8Y_BOOTSTRAP_PASSWORD=***");
+    expect(sandbox.stderr()).not.toContain(String(bootstrap.password));
   });
 
   it("forwards /service/<name>/... with the prefix stripped, Authorization kept and x-forwarded-* set", async () => {

@@ -41,7 +41,7 @@ export async function sandbox(options: SandboxOptions, ctx: Context): Promise<Co
       logger: ctx.logger,
       createRuntime:
         engine && network
-          ? (core) => (containers = createContainerRuntime(core, { engine, network, exec: ctx.exec, logger: ctx.logger }))
+          ? (core) => (containers = createContainerRuntime(core, { engine, network, exec: ctx.exec, logger: ctx.logger, redactor: ctx.redactor }))
           : undefined,
     });
   } catch (error) {

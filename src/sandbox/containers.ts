@@ -5,6 +5,7 @@ import { IMAGE_ENTRY } from "../archive/upload-zip.js";
 import { openZip } from "../archive/zip-reader.js";
 import type { Exec } from "../exec.js";
 import type { Engine } from "../image/engine.js";
+import type { Redactor } from "../secrets.js";
 import type { Logger } from "../ui/logger.js";
 import { bootstrapUserOf, serviceUsersOf, subscribersOf } from "./applications.js";
 import { probePort, probeTiming, ProbeState, runProbe, type ProbeSpec, type ProbeTiming } from "./probes.js";
@@ -19,6 +20,8 @@ export interface ContainerRuntimeOptions {
   engine: Engine;
   network: NetworkMode;
   exec: Exec;
+  /** Service passwords passed in `run -e` must not show in --verbose command logs. */
+  redactor: Pick<Redactor, "add">;
   logger: Pick<Logger, "debug" | "warn" | "info">;
 }
 
@@ -258,6 +261,8 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, optio
         args.push("-p", `127.0.0.1:${host}:${p}`);
       }
     }
+    options.redactor.add(env.C8Y_BOOTSTRAP_PASSWORD);
+    options.redactor.add(env.C8Y_PASSWORD);
     for (const [key, value] of Object.entries(env)) args.push("-e", `${key}=${value}`);
     args.push(deployment.imageRef ?? "");
     const { stdout } = await engineRun(args);

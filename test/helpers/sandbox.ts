@@ -52,6 +52,8 @@ export interface SandboxHandle {
   env(user?: SandboxLogin): Record<string, string>;
   /** `fetch` against the sandbox with Basic auth (`as`), for arranging and checking platform state. */
   fetch(path: string, init?: SandboxFetchInit): Promise<Response>;
+  /** What the sandbox wrote on stderr so far (its log; with --verbose every command it ran). */
+  stderr(): string;
   setFaults(rules: FaultRule[]): Promise<void>;
   clearFaults(): Promise<void>;
   /** Stops the sandbox (it stops its containers) and removes a data directory it created. */
@@ -142,6 +144,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       if (!headers.has("accept")) headers.set("accept", "application/json");
       return fetch(new URL(path, ready.url), { ...rest, headers });
     },
+    stderr: () => stderr,
     async setFaults(rules) {
       const response = await fetch(new URL("/__sandbox/faults", ready.url), {
         method: "PUT",
