@@ -74,6 +74,10 @@ describe("accepted uploads (platform.md §3.3 #7, §6.4)", () => {
     expect(status_.managedObjects).toHaveLength(1);
     expect(status_.managedObjects[0].c8y_Status.status).toBe("Unknown");
     await access(join(sandbox.dataDir, "binaries", app.id, `${body.activeVersionId}.zip`));
+
+    // Deleting the application removes its binaries from the data directory.
+    expect((await sandbox.fetch(`/application/applications/${app.id}`, { method: "DELETE" })).status).toBe(204);
+    await expect(access(join(sandbox.dataDir, "binaries", app.id))).rejects.toThrow();
   });
 
   it("takes the file from any part name, like the platform (the bash tool sends `data`)", async () => {

@@ -1,3 +1,5 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { ApiError, forbidden, invalidData, notFound } from "./http.js";
 import { generatePassword, type ApplicationRecord, type SandboxState, type Store, type UserRecord } from "./state.js";
 
@@ -227,6 +229,7 @@ export async function deleteApplication(store: Store, app: ApplicationRecord, fo
   state.applications = state.applications.filter((a) => a.id !== app.id);
   state.versions = state.versions.filter((v) => v.application !== app.id);
   await store.save();
+  await rm(join(store.dataDir, "binaries", app.id), { recursive: true, force: true });
 }
 
 export async function subscribe(store: Store, tenant: string, app: ApplicationRecord): Promise<void> {
