@@ -1,5 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
+import { readAt } from "./positional.js";
 
 /**
  * Sequential reading of an archive, from a file (skipping costs nothing) or from a stream
@@ -86,16 +87,4 @@ export function streamSource(stream: Readable): ByteSource {
       }
     },
   };
-}
-
-/** Reads `length` bytes at `position`; fewer only when the file ends first. */
-export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return buffer.subarray(0, done);
 }

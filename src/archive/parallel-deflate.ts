@@ -2,6 +2,7 @@ import type { FileHandle } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { constants, crc32, deflateRaw, type ZlibOptions } from "node:zlib";
 import { CancelledError, CliError } from "../errors.js";
+import { readAt } from "./positional.js";
 
 /**
  * pigz-style parallel deflate: the input is cut into fixed chunks, each compressed on the
@@ -93,12 +94,7 @@ function deflateChunk(chunk: Buffer, options: ZlibOptions): Promise<Buffer> {
 
 async function readChunk(input: EntryInput, position: number, length: number): Promise<Buffer> {
   if (input.data) return Buffer.from(input.data.buffer, input.data.byteOffset + position, length);
-  const buffer = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await input.handle!.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) throw new CliError("A file shrank while it was being packed.", { hint: "Make sure nothing else writes the image archive, then pack again." });
-    done += bytesRead;
-  }
-  return buffer;
+  const chunk = await readAt(input.handle!, position, length);
+  if (chunk.length < length) throw new CliError("A file shrank while it was being packed.", { hint: "Make sure nothing else writes the image archive, then pack again." });
+  return chunk;
 }

@@ -3,7 +3,7 @@ import { open, type FileHandle } from "node:fs/promises";
 import { pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import { crc32, createInflateRaw } from "node:zlib";
 import { ValidationError } from "../errors.js";
-import { readAt } from "./byte-source.js";
+import { readAt } from "./positional.js";
 import {
   CENTRAL_HEADER_SIZE,
   END_SIZE,

@@ -3,6 +3,7 @@ import { open, type FileHandle } from "node:fs/promises";
 import { ValidationError } from "../errors.js";
 import { withAtomicFile } from "../fs/atomic.js";
 import { CHUNK_BYTES, compressEntry, type EntryInput } from "./parallel-deflate.js";
+import { writeFully } from "./positional.js";
 import {
   CENTRAL_HEADER_SIZE,
   END_SIZE,
@@ -99,7 +100,7 @@ export async function writeZip(target: string, sources: ZipSource[], options: Zi
 async function writeEntries(out: FileHandle, sources: ZipSource[], options: ZipWriteOptions): Promise<number> {
   let offset = 0;
   const write = async (chunk: Buffer) => {
-    await writeAt(out, chunk, offset);
+    await writeFully(out, chunk, offset);
     offset += chunk.length;
     if (options.limitBytes !== undefined && offset > options.limitBytes) throw new ZipTooLargeError(offset, options.limitBytes);
   };
@@ -114,7 +115,7 @@ async function writeEntries(out: FileHandle, sources: ZipSource[], options: ZipW
       const { crc32, compressedSize } = await compressEntry(input, { level: options.level, write, onProgress: options.onProgress, signal: options.signal });
       record.crc32 = crc32;
       record.compressedSize = compressedSize;
-      await writeAt(out, localHeader(record, zip64), record.offset);
+      await writeFully(out, localHeader(record, zip64), record.offset);
       records.push(record);
     } finally {
       await input.handle?.close();
@@ -222,14 +223,6 @@ function zip64Extra(values: number[]): Buffer {
   extra.writeUInt16LE(8 * values.length, 2);
   values.forEach((value, i) => extra.writeBigUInt64LE(BigInt(value), 4 + 8 * i));
   return extra;
-}
-
-async function writeAt(out: FileHandle, chunk: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < chunk.length) {
-    const { bytesWritten } = await out.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
-  }
 }
 
 /** sha256 of the finished file: the patched headers make hashing while writing impossible. */

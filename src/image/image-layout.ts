@@ -72,11 +72,19 @@ export interface ResolvedImage {
   /** The config's bytes, kept as they are so the image id does not change. */
   config: Buffer;
   layers: ResolvedLayer[];
+  /** What is wrong with this image (also in the report's list). */
+  problems: ImageProblem[];
 }
 
 export interface ImageLayout {
   report: ImageTarReport;
+  /** The images the platform sees (manifest.json's, else the OCI index's). */
   images: ResolvedImage[];
+  /**
+   * Docker 25+ archives hold both: the OCI index may have platforms manifest.json does not
+   * list (a multi-platform image saved on an arm64 Mac lists arm64 there).
+   */
+  alternatives: ResolvedImage[];
 }
 
 export const AMD64 = { os: "linux", architecture: "amd64" } as const;
@@ -96,15 +104,22 @@ export function catalogKey(name: string): string {
 export function resolveImageLayout(catalog: Catalog): ImageLayout {
   const problems: ImageProblem[] = [];
   const report: Report = (rule, message) => {
-    if (!problems.some((p) => p.rule === rule && p.message === message)) problems.push({ rule, severity: UPLOAD_RULES[rule].severity, message });
+    if (!problems.some((p) => p.rule === rule && p.message === message)) problems.push(problemOf(rule, message));
   };
   const hasManifest = catalog.has("manifest.json");
   const hasIndex = catalog.has("index.json");
   const format: ImageArchiveFormat = hasManifest ? (hasIndex ? "docker-archive+oci" : "docker-archive") : "oci-layout";
 
   let images: ResolvedImage[] = [];
-  if (hasManifest) images = fromDockerManifest(catalog, report);
-  else if (hasIndex) {
+  let alternatives: ResolvedImage[] = [];
+  if (hasManifest) {
+    images = fromDockerManifest(catalog, report);
+    if (hasIndex) {
+      const ignored: Report = () => {};
+      alternatives = fromOciIndex(catalog, ignored).filter((a) => !images.some((i) => i.info.id === a.info.id));
+      for (const alternative of alternatives) checkImage(alternative);
+    }
+  } else if (hasIndex) {
     images = fromOciIndex(catalog, report);
     report("image-format", "image.tar is an OCI image layout without manifest.json; the platform reads the docker-archive manifest.json.");
   } else {
@@ -114,11 +129,18 @@ export function resolveImageLayout(catalog: Catalog): ImageLayout {
   if (images.length > 1) {
     report("image-multiple", `The archive holds ${images.length} images (${images.map(describe).join(", ")}); the platform expects exactly one.`);
   }
-  for (const image of images) checkImage(image, report);
-  return { report: { format, images: images.map((i) => i.info), problems }, images };
+  for (const image of images) {
+    checkImage(image);
+    problems.push(...image.problems);
+  }
+  return { report: { format, images: images.map((i) => i.info), problems }, images, alternatives };
 }
 
 type Report = (rule: UploadRuleId, message: string) => void;
+
+function problemOf(rule: UploadRuleId, message: string): ImageProblem {
+  return { rule, severity: UPLOAD_RULES[rule].severity, message };
+}
 
 function fromDockerManifest(catalog: Catalog, report: Report): ResolvedImage[] {
   const manifest = jsonOf(catalog, "manifest.json", report);
@@ -218,23 +240,25 @@ function resolveImage(catalog: Catalog, report: Report, ref: ImageReference): Re
     report("image-format", `The config ${ref.configName} of ${label} is not valid JSON.`);
     return undefined;
   }
+  const problems: ImageProblem[] = [];
+  const own: Report = (rule, message) => problems.push(problemOf(rule, message));
   const id = `sha256:${configEntry.sha256 ?? sha256(configEntry.content)}`;
   if (ref.configDigest && ref.configDigest !== id) {
-    report("image-digest", `The config ${ref.configName} does not match its digest ${ref.configDigest}: the archive is damaged.`);
+    own("image-digest", `The config ${ref.configName} does not match its digest ${ref.configDigest}: the archive is damaged.`);
   }
   const diffIds = arrayOfStrings(objectOf(config.rootfs)?.diff_ids);
   if (diffIds.length !== ref.layers.length) {
-    report("image-layer-count", `The config of ${label} lists ${diffIds.length} layers but the archive names ${ref.layers.length}.`);
+    own("image-layer-count", `The config of ${label} lists ${diffIds.length} layers but the archive names ${ref.layers.length}.`);
   }
   const layers: ResolvedLayer[] = [];
   for (const [i, layer] of ref.layers.entries()) {
     const entry = findFile(catalog, layer.name);
     if (!entry) {
-      report("image-layer-missing", `The layer ${layer.name} of ${label} is not in the archive.`);
+      own("image-layer-missing", `The layer ${layer.name} of ${label} is not in the archive.`);
       continue;
     }
     if (layer.size !== undefined && layer.size !== entry.size) {
-      report("image-digest", `The layer ${layer.name} has ${entry.size} bytes, its descriptor says ${layer.size}: the archive is damaged.`);
+      own("image-digest", `The layer ${layer.name} has ${entry.size} bytes, its descriptor says ${layer.size}: the archive is damaged.`);
     }
     const compression = compressionOf(layer.mediaType) ?? entry.compression ?? "none";
     layers.push({ name: layer.name, entry, diffId: diffIds[i], digest: layer.digest, compression });
@@ -251,11 +275,12 @@ function resolveImage(catalog: Catalog, report: Report, ref: ImageReference): Re
   };
   if (architecture !== undefined) info.architecture = architecture;
   if (os !== undefined) info.os = os;
-  return { info, configName: ref.configName, configEntry, config: configEntry.content, layers };
+  return { info, configName: ref.configName, configEntry, config: configEntry.content, layers, problems };
 }
 
-function checkImage(image: ResolvedImage, report: Report): void {
+function checkImage(image: ResolvedImage): void {
   const { info } = image;
+  const report: Report = (rule, message) => image.problems.push(problemOf(rule, message));
   const label = describe(image);
   if (info.os !== AMD64.os || info.architecture !== AMD64.architecture) {
     report(

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { fileSource, readAt, streamSource, type ByteSource } from "../archive/byte-source.js";
+import { fileSource, streamSource, type ByteSource } from "../archive/byte-source.js";
+import { readAt } from "../archive/positional.js";
 import { readTarEntries, TarFormatError } from "../archive/tar.js";
 import { catalogKey, resolveImageLayout, sniffCompression, type Catalog, type CatalogEntry, type ImageLayout, type ImageTarReport } from "./image-layout.js";
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { paddingOf, TAR_END, tarHeader } from "../../src/archive/tar.js";
+import { paddingOf } from "../../src/archive/tar.js";
+import { TAR_END, tarHeader } from "../../src/archive/tar-writer.js";
 
 /**
  * Synthetic image archives in every layout engines write, built in memory for tests: the
