@@ -68,7 +68,7 @@ beforeAll(async () => {
   const [, , started] = await Promise.all([
     buildEcho(IMAGE),
     buildEcho(OTHER_IMAGE, { variant: "other" }),
-    startSandbox({ containers: true, args: ["--verbose"] }),
+    startSandbox({ containers: true, args: ["--verbose"], dataDir: join(work, "data") }),
   ]);
   sandbox = started;
   zip = await zipEcho(IMAGE, join(work, "first"), { name: NAME });
@@ -288,7 +288,7 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
     expect((await sandbox.fetch(`/application/applications/${created.id}?force=true`, { method: "DELETE" })).status).toBe(204);
   });
 
-  it("stops the containers when the last tenant unsubscribes, and leaves none behind on shutdown", async () => {
+  it("stops the containers when the last tenant unsubscribes, brings services back after a restart, and leaves none behind on shutdown", async () => {
     for (const tenant of [subtenant, sandbox.owner]) {
       expect((await sandbox.fetch(`/tenant/tenants/${tenant}/applications/${appId}`, { method: "DELETE" })).status).toBe(204);
     }
@@ -303,9 +303,16 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
       body: JSON.stringify({ application: { id: appId } }),
     });
     await waitForStatus((s) => s.c8y_Status.status === "Up", "Up after subscribing again");
-    const dataDir = sandbox.dataDir;
     await sandbox.stop();
-    const { stdout } = await execa("docker", ["ps", "-aq", "--filter", `label=c8y-ms.sandbox=${dataDir}`]);
-    expect(stdout.trim()).toBe("");
+    expect(await sandboxContainers()).toEqual([]);
+
+    // The same data directory: same credentials, and the subscribed service runs again.
+    const first = sandbox;
+    sandbox = await startSandbox({ containers: true, dataDir: first.dataDir });
+    expect(sandbox.admin).toEqual(first.admin);
+    await waitForStatus((s) => s.c8y_Status.status === "Up", "Up after a restart");
+    expect((await json(await sandbox.fetch(`/service/${NAME}/health`))).status).toBe("UP");
+    await sandbox.stop();
+    expect(await sandboxContainers()).toEqual([]);
   });
 });
