@@ -41,17 +41,17 @@ async function upload(file: string): Promise<Response> {
   return sandbox.fetch(`/application/applications/${appId}/binaries`, { method: "POST", body: form });
 }
 
-async function statusObject(): Promise<StatusObject | undefined> {
-  const body = await json<{ managedObjects: StatusObject[] }>(await sandbox.fetch(`/inventory/managedObjects?type=c8y_Application_${appId}`));
+async function statusObject(id = appId): Promise<StatusObject | undefined> {
+  const body = await json<{ managedObjects: StatusObject[] }>(await sandbox.fetch(`/inventory/managedObjects?type=c8y_Application_${id}`));
   return body.managedObjects[0];
 }
 
 /** Polls the status managed object until `accept` holds (the state a `deploy --wait` watches). */
-async function waitForStatus(accept: (status: StatusObject) => boolean, what: string, timeoutMs = 90_000): Promise<StatusObject> {
-  const deadline = Date.now() + timeoutMs;
+async function waitForStatus(accept: (status: StatusObject) => boolean, what: string, id = appId): Promise<StatusObject> {
+  const deadline = Date.now() + 90_000;
   let last: StatusObject | undefined;
   while (Date.now() < deadline) {
-    last = await statusObject();
+    last = await statusObject(id);
     if (last && accept(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -267,16 +267,9 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
         body: JSON.stringify({ application: { id: created.id } }),
       });
     }
-    const deadline = Date.now() + 90_000;
-    let status: StatusObject | undefined;
-    while (Date.now() < deadline) {
-      const body = await json<{ managedObjects: StatusObject[] }>(await sandbox.fetch(`/inventory/managedObjects?type=c8y_Application_${created.id}`));
-      status = body.managedObjects[0];
-      if (status?.c8y_Status.status === "Up") break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    expect(status?.c8y_Status.details).toMatchObject({ desired: 2, active: 2 });
-    expect(status?.c8y_Subscriptions[subtenant]?.status).toBe("Up");
+    const status = await waitForStatus((s) => s.c8y_Status.status === "Up", "both tenants' instances Up", created.id);
+    expect(status.c8y_Status.details).toMatchObject({ desired: 2, active: 2 });
+    expect(status.c8y_Subscriptions[subtenant]?.status).toBe("Up");
     // Each tenant reaches its own instance, which knows its tenant and service user.
     for (const [tenant, caller] of [
       [sandbox.owner, sandbox.admin],
