@@ -311,6 +311,16 @@ function checkDigest(layer: ResolvedLayer, report: Report): void {
   }
 }
 
+/** The Dockerfile step that made each layer ("RUN npm ci ..."), from the config's history. */
+export function layerOrigins(config: Buffer, count: number): (string | undefined)[] {
+  const history = objectOf(parseJson(config))?.history;
+  const steps = (Array.isArray(history) ? history : []).map(objectOf).filter((h) => h && h.empty_layer !== true);
+  return Array.from({ length: count }, (_, i) => {
+    const step = steps[i]?.created_by;
+    return typeof step === "string" ? step.replace(/^\/bin\/sh -c #\(nop\)\s*/, "").replace(/^\/bin\/sh -c /, "RUN ").replace(/\s+/g, " ").trim() : undefined;
+  });
+}
+
 function servesPort80(image: ResolvedImage): boolean {
   if (image.info.exposedPorts.some((p) => p === "80" || p.startsWith("80/"))) return true;
   const env = arrayOfStrings(objectOf(objectOf(parseJson(image.config))?.config)?.Env);

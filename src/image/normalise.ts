@@ -6,7 +6,7 @@ import { pipeline, Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { CancelledError, ValidationError } from "../errors.js";
 import { TarFileWriter } from "../archive/tar-writer.js";
-import { AMD64, type ImageProblem, type ResolvedImage, type ResolvedLayer } from "./image-layout.js";
+import { AMD64, layerOrigins, type ImageProblem, type ResolvedImage, type ResolvedLayer } from "./image-layout.js";
 import { inspectImageTarFile, type ImageTarFile } from "./image-tar.js";
 
 /** The image cannot go to the platform as it is: wrong platform, damaged, not an image. Exit 3. */
@@ -31,7 +31,8 @@ export interface PreparedImage {
   architecture: string;
   /** Size of the docker-archive. */
   bytes: number;
-  layers: { name: string; size: number }[];
+  /** With the Dockerfile step that made each, when the config's history tells. */
+  layers: { name: string; size: number; createdBy?: string | undefined }[];
   /** Warnings about the image (port 80...), for the user. */
   warnings: ImageProblem[];
   /** Checks layer data against its digests; set when the archive is used as it is. */
@@ -58,7 +59,9 @@ export async function prepareImageTar(file: ImageTarFile, options: PrepareOption
   const image = selectImage(file);
   const warnings = image.problems.filter((p) => p.severity === "warning");
   const repoTags = image.info.repoTags.length ? image.info.repoTags : [options.fallbackTag];
-  const base = { id: image.info.id, architecture: AMD64.architecture, ref: repoTags[0]!, warnings };
+  const origins = layerOrigins(image.config, image.layers.length);
+  const layers = image.info.layers.map((layer, i) => ({ ...layer, createdBy: origins[i] }));
+  const base = { id: image.info.id, architecture: AMD64.architecture, ref: repoTags[0]!, warnings, layers };
 
   if (isPlatformReady(file, image)) {
     return {
@@ -66,7 +69,6 @@ export async function prepareImageTar(file: ImageTarFile, options: PrepareOption
       path: file.path,
       converted: false,
       bytes: file.size,
-      layers: image.info.layers,
       verify: (signal) => verifyLayers(file.path, image.layers, signal),
     };
   }
@@ -76,7 +78,9 @@ export async function prepareImageTar(file: ImageTarFile, options: PrepareOption
   const written = await inspectImageTarFile(path);
   const rewritten = written.layout.images[0];
   if (!rewritten || !isPlatformReady(written, rewritten)) throw new Error(`the rewritten image archive ${path} is not a plain docker-archive`);
-  return { ...base, path, converted: true, bytes: written.size, layers: rewritten.info.layers, warnings: rewritten.problems.filter((p) => p.severity === "warning") };
+  // Sizes after decompression: what the zip will hold.
+  const sizes = rewritten.info.layers.map((l) => l.size);
+  return { ...base, path, converted: true, bytes: written.size, layers: layers.map((l, i) => ({ ...l, size: sizes[i] ?? l.size })) };
 }
 
 /** The linux/amd64 image of the archive, or why there is none. */

@@ -1,0 +1,241 @@
+import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import { recordStamp, upToDateStamp } from "../archive/pack-stamp.js";
+import { formatMebibytes, IMAGE_ENTRY, MANIFEST_ENTRY, PLATFORM_ZIP_LIMIT_BYTES } from "../archive/upload-zip.js";
+import { writeZip, ZipTooLargeError, type ZipResult } from "../archive/zip-writer.js";
+import type { Context } from "../context.js";
+import { CliError, UsageError, ValidationError } from "../errors.js";
+import { discardTemp, makeScratchDir } from "../fs/atomic.js";
+import { inspectImage, saveImage, TARGET_PLATFORM } from "../image/engine-commands.js";
+import { detectEngine, type Engine } from "../image/engine.js";
+import { inspectImageTarFile, type ImageTarFile } from "../image/image-tar.js";
+import { ImageRejectedError, prepareImageTar, REBUILD_HINT, selectImage, type PreparedImage } from "../image/normalise.js";
+import { countLabel, formatDiagnostic } from "../manifest/diagnostics.js";
+import { loadManifest, ManifestInvalidError, manifestJson } from "../manifest/load.js";
+import type { CommandResult } from "../result.js";
+import { formatBytes } from "../ui/format.js";
+import { buildServiceImage, imageTag, serviceName, type BuildOptions } from "./build.js";
+
+export interface PackOptions extends BuildOptions {
+  output?: string;
+  image?: string;
+  imageTar?: string;
+  /** 0 (store) to 9. */
+  compressionLevel: number;
+  force?: boolean;
+}
+
+export interface PackResult {
+  file: string;
+  bytes: number;
+  sha256: string;
+  name: string;
+  version: string;
+  image: { ref: string; id: string; architecture: string; bytes: number };
+  upToDate: boolean;
+}
+
+const DEFAULT_LEVEL = 6;
+
+/** `c8y-ms pack`: the zip the platform takes, and its path on stdout. */
+export async function pack(dir: string, options: PackOptions, ctx: Context): Promise<CommandResult> {
+  const result = await packProject(dir, options, ctx);
+  return { data: result, line: displayPath(ctx.cwd, result.file) };
+}
+
+/**
+ * 1. validate the manifest, 2. build the image (or take --image / --image-tar), 3. save it to
+ * a scratch directory, 4. inspect and normalise it into a linux/amd64 docker-archive, 5. zip
+ * it with the manifest, atomically, 6. record a stamp so an unchanged image and manifest
+ * reuse the zip next time. Nothing half-written stays behind on failure or Ctrl-C.
+ */
+export async function packProject(dir: string, options: PackOptions, ctx: Context): Promise<PackResult> {
+  const projectDir = resolve(ctx.cwd, dir);
+  if (options.image && options.imageTar) throw new UsageError("--image and --image-tar exclude each other.", { hint: "Pass the local image with --image, or the saved archive with --image-tar." });
+  const level = options.compressionLevel ?? DEFAULT_LEVEL;
+
+  // 1. The manifest: its errors stop here (exit 3); it names the image and the zip.
+  const report = await loadManifest(projectDir);
+  if (!report.manifest) throw new ManifestInvalidError(report);
+  for (const warning of report.warnings) ctx.logger.warn(formatDiagnostic(warning));
+  const manifest = report.manifest;
+  const name = serviceName(manifest);
+  const tag = options.tag ?? imageTag(manifest);
+  const manifestBytes = Buffer.from(manifestJson(manifest), "utf8");
+  const output = options.output ? resolve(ctx.cwd, options.output) : join(projectDir, "dist", `${name}-${manifest.version}.zip`);
+  const shown = displayPath(ctx.cwd, output);
+
+  // 2. The image.
+  const source = await imageSource(projectDir, tag, options, ctx);
+
+  const wanted = { source: source.id, manifest: sha256(manifestBytes), level };
+  const stamp = options.force ? undefined : await upToDateStamp(projectDir, output, wanted);
+  if (stamp) {
+    ctx.logger.success(`${shown} is up to date (same image ${short(stamp.image.id)} and manifest); --force packs again.`);
+    return { file: output, bytes: stamp.zip.bytes, sha256: stamp.zip.sha256, name, version: manifest.version, image: stamp.image, upToDate: true };
+  }
+
+  const scratch = makeScratchDir("pack");
+  try {
+    // 3. Saved to scratch (a given archive is read where it is).
+    const file = source.file ?? (await inspectImageTarFile(await source.save!(scratch)));
+    // 4. A single-image linux/amd64 docker-archive, verified.
+    const prepared = await prepareImage(file, scratch, tag, ctx);
+    // 5. The zip.
+    const zip = await zipService(output, manifestBytes, prepared, level, ctx);
+    ctx.logger.success(`Packed ${shown}: ${formatBytes(zip.bytes)}, image ${prepared.ref} (${TARGET_PLATFORM}, ${countLabel(prepared.layers.length, "layer")}, ${formatBytes(prepared.bytes)})`);
+    const image = { ref: prepared.ref, id: prepared.id, architecture: prepared.architecture, bytes: prepared.bytes };
+    // 6. Remember it.
+    await recordStamp(projectDir, output, { ...wanted, zip, image });
+    return { file: output, bytes: zip.bytes, sha256: zip.sha256, name, version: manifest.version, image, upToDate: false };
+  } finally {
+    await discardTemp(scratch);
+  }
+}
+
+interface ImageSource {
+  /** What identifies the image: the engine's id, or the config digest of a saved archive. */
+  id: string;
+  /** A given archive, already inspected. */
+  file?: ImageTarFile;
+  /** Saves the engine's image into `dir`; returns the archive's path. */
+  save?: (dir: string) => Promise<string>;
+}
+
+async function imageSource(projectDir: string, tag: string, options: PackOptions, ctx: Context): Promise<ImageSource> {
+  if (options.imageTar) {
+    const path = resolve(ctx.cwd, options.imageTar);
+    if (!(await stat(path).catch(() => undefined))?.isFile()) {
+      throw new UsageError(`${options.imageTar} does not exist.`, { hint: "Pass the file written by `docker save -o <file> <image>` or `podman save -o <file> <image>`." });
+    }
+    const file = await inspectImageTarFile(path);
+    return { id: selectImage(file).info.id, file };
+  }
+  const engine = await detectEngine(ctx, options.engine);
+  if (options.image) {
+    const found = await inspectImage(ctx, engine, options.image);
+    if (!found) {
+      throw new CliError(`${engine.name} has no image ${options.image}.`, { hint: `Build or pull it first (\`${engine.command} images\` lists what is there), or pack the project without --image.` });
+    }
+    if (`${found.os}/${found.architecture}` !== TARGET_PLATFORM) {
+      throw new ImageRejectedError(`${options.image} is built for ${found.os}/${found.architecture}; Cumulocity runs only ${TARGET_PLATFORM} images.`, { hint: REBUILD_HINT });
+    }
+    return { id: found.id, save: (dir) => saveToScratch(ctx, engine, options.image!, found.size, dir) };
+  }
+  const built = await buildServiceImage(projectDir, tag, options, engine, ctx);
+  return { id: built.id, save: (dir) => saveToScratch(ctx, engine, tag, built.size, dir) };
+}
+
+async function saveToScratch(ctx: Context, engine: Engine, ref: string, expectedBytes: number, dir: string): Promise<string> {
+  const path = join(dir, "saved.tar");
+  const progress = ctx.progress(`Saving ${ref}`, expectedBytes || undefined);
+  // `save` reports nothing while it writes; the file's growth is its progress.
+  let seen = 0;
+  const poll = setInterval(() => {
+    stat(path)
+      .then((info) => {
+        progress.advance(info.size - seen);
+        seen = info.size;
+      })
+      .catch(() => {});
+  }, 250);
+  try {
+    await saveImage(ctx, engine, ref, path);
+  } catch (error) {
+    progress.fail();
+    throw error;
+  } finally {
+    clearInterval(poll);
+  }
+  const size = (await stat(path)).size;
+  progress.advance(size - seen);
+  progress.done();
+  return path;
+}
+
+async function prepareImage(file: ImageTarFile, scratch: string, tag: string, ctx: Context): Promise<PreparedImage> {
+  const image = selectImage(file);
+  const rewrite = file.layout.report.format !== "docker-archive" || image.layers.some((l) => l.compression !== "none");
+  const stored = image.layers.reduce((sum, l) => sum + l.entry.size, 0);
+  const progress = rewrite ? ctx.progress(`Converting ${file.layout.report.format} to docker-archive`, stored) : undefined;
+  try {
+    const prepared = await prepareImageTar(file, { scratchDir: scratch, fallbackTag: tag, signal: ctx.signal, onProgress: (bytes) => progress?.advance(bytes) });
+    progress?.done();
+    for (const warning of prepared.warnings) ctx.logger.warn(warning.message);
+    return prepared;
+  } catch (error) {
+    progress?.fail();
+    throw error;
+  }
+}
+
+/** Zips while the layers are checked against their digests; the zip is kept only if both succeed. */
+async function zipService(output: string, manifest: Buffer, image: PreparedImage, level: number, ctx: Context): Promise<ZipResult> {
+  if (level === 0 && image.bytes > PLATFORM_ZIP_LIMIT_BYTES) throw zipTooLarge(image, level);
+  const controller = new AbortController();
+  const cancel = () => controller.abort();
+  ctx.signal.addEventListener("abort", cancel);
+  let verifyError: unknown;
+  const verifying = (image.verify?.(controller.signal) ?? Promise.resolve()).catch((error: unknown) => {
+    verifyError = error;
+    controller.abort();
+    throw error;
+  });
+  verifying.catch(() => {});
+  const progress = ctx.progress(`Zipping ${basename(output)}`, manifest.length + image.bytes);
+  try {
+    const result = await writeZip(output, [{ name: MANIFEST_ENTRY, data: manifest }, { name: IMAGE_ENTRY, path: image.path }], {
+      level,
+      signal: controller.signal,
+      limitBytes: PLATFORM_ZIP_LIMIT_BYTES,
+      onProgress: (bytes) => progress.advance(bytes),
+      beforeCommit: () => verifying,
+    });
+    progress.done();
+    return result;
+  } catch (error) {
+    progress.fail();
+    if (verifyError !== undefined && !ctx.signal.aborted) throw verifyError;
+    if (error instanceof ZipTooLargeError) throw zipTooLarge(image, level);
+    throw error;
+  } finally {
+    ctx.signal.removeEventListener("abort", cancel);
+  }
+}
+
+/** The zip would pass the platform's limit: say which layers weigh most and how to slim them. */
+function zipTooLarge(image: PreparedImage, level: number): ValidationError {
+  const largest = [...image.layers].sort((a, b) => b.size - a.size).slice(0, 5);
+  const rows = largest.map((l) => `  ${formatBytes(l.size).padStart(8)}  ${l.createdBy ? truncate(l.createdBy, 70) : l.name}`);
+  const compress = level === 0 ? "compress it (--compression-level 6 or 9)" : level < 9 ? "try --compression-level 9" : "";
+  return new ImageTooLargeError(`The zip would exceed the platform's limit of ${formatMebibytes(PLATFORM_ZIP_LIMIT_BYTES)} (the image is ${formatBytes(image.bytes)} uncompressed).`, {
+    hint: [
+      "Largest layers:",
+      ...rows,
+      `Make the image smaller: a slim base image, a multi-stage build that copies only what runs, \`npm ci --omit=dev\`, a .dockerignore${compress ? `; or ${compress}` : ""}.`,
+    ].join("\n"),
+  });
+}
+
+class ImageTooLargeError extends ValidationError {
+  override readonly code = "ZIP_TOO_LARGE";
+}
+
+function truncate(text: string, length: number): string {
+  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+}
+
+function short(id: string): string {
+  return id.slice(0, 19);
+}
+
+function sha256(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Relative to the working directory when inside it (what users typed), absolute otherwise. */
+function displayPath(cwd: string, file: string): string {
+  const rel = relative(cwd, file);
+  return rel.startsWith("..") || isAbsolute(rel) ? file : rel;
+}
