@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { request, type Dispatcher } from "undici";
 import { CancelledError, CliError } from "../errors.js";
 import type { Redactor } from "../secrets.js";
 import type { Logger } from "../ui/logger.js";
@@ -13,7 +12,7 @@ import { classifyNetworkCode, DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelay,
 /** A request body that can be produced again for a retry (a stream can be read only once). */
 export interface BodySource {
   headers: Record<string, string>;
-  open(): Readable | string;
+  open(): AsyncIterable<Uint8Array> | string;
 }
 
 export interface PlatformRequest extends RequestPurpose {
@@ -153,7 +152,7 @@ export class PlatformClient {
       authorization: authorization(this.connection.credentials, this.#tenant),
       "user-agent": USER_AGENT,
     };
-    let body: string | Readable | undefined;
+    let body: string | AsyncIterable<Uint8Array> | undefined;
     if (spec.json !== undefined) {
       headers["content-type"] = spec.contentType ?? "application/json";
       body = JSON.stringify(spec.json);
@@ -168,7 +167,8 @@ export class PlatformClient {
       response = await request(url, {
         method: spec.method,
         headers,
-        body,
+        // undici documents async iterables as bodies (docs/api/Dispatcher.md); its types lag behind.
+        body: body as string | undefined,
         dispatcher: this.#options.dispatcher,
         signal: combineSignals(this.#options.signal, spec.signal),
         headersTimeout: spec.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
@@ -176,7 +176,6 @@ export class PlatformClient {
     } catch (error) {
       if (this.#options.signal?.aborted) throw new CancelledError();
       if (spec.signal?.aborted) throw spec.signal.reason;
-      if (error instanceof undiciErrors.RequestAbortedError) throw new CancelledError();
       if (error instanceof CliError) throw error;
       const code = networkErrorCode(error);
       log(`failed: ${code ?? (error as Error).message}`);

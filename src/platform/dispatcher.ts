@@ -1,3 +1,4 @@
+import { setFlagsFromString } from "node:v8";
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from "undici";
 import type { Env } from "../context.js";
 import type { Redactor } from "../secrets.js";
@@ -25,6 +26,7 @@ export interface PlatformDispatcher {
  * is still being written, so a long upload is never cut off for taking long.
  */
 export function createDispatcher(env: Env, redactor: Redactor): PlatformDispatcher {
+  keepHttpParserBaseline();
   const options: Agent.Options = {
     connect: { timeout: CONNECT_TIMEOUT_MS },
     headersTimeout: DEFAULT_HEADERS_TIMEOUT_MS,
@@ -40,6 +42,16 @@ export function createDispatcher(env: Env, redactor: Redactor): PlatformDispatch
   // Passed explicitly: the agent would otherwise read process.env, not the context's env.
   const dispatcher = new EnvHttpProxyAgent({ ...options, httpProxy: http ?? "", httpsProxy: https ?? "", noProxy: noProxy ?? "" });
   return { dispatcher, proxy: { http, https, noProxy } };
+}
+
+/**
+ * undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it quickly with Liftoff,
+ * then recompiles it with TurboFan in the background, which briefly takes about 35 MB: a third
+ * of the memory of a multi-GB upload, for parsing a few small responses a little faster. Only
+ * WebAssembly tiering changes, and only before undici's first connection compiles the parser.
+ */
+function keepHttpParserBaseline(): void {
+  setFlagsFromString("--liftoff-only");
 }
 
 function registerProxySecret(proxy: string | undefined, redactor: Redactor): void {

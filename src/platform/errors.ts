@@ -151,10 +151,16 @@ export function networkError(url: URL, error: unknown, urlSource: string): Netwo
     EHOSTUNREACH: `${where} is unreachable`,
     ENETUNREACH: "the network is unreachable",
   };
-  const known = code ? causes[code] : undefined;
-  const cause = known ? `${known} (${code})` : `${detail ?? "unknown error"}${code ? ` (${code})` : ""}`;
+  // undici reports a proxy that will not open the tunnel only in its message.
+  const proxyStatus = /Proxy response \((\d+)\)/.exec(detail ?? "")?.[1];
+  const known = proxyStatus ? `the proxy answered ${proxyStatus} instead of opening a connection` : code ? causes[code] : undefined;
+  const cause = known ? `${known}${code ? ` (${code})` : ""}` : `${detail ?? "unknown error"}${code ? ` (${code})` : ""}`;
   const tls = code !== undefined && TLS_CODES.test(code);
-  const hint = tls
+  const hint = proxyStatus
+    ? proxyStatus === "407"
+      ? "The proxy wants credentials: put them in the proxy URL, e.g. HTTPS_PROXY=http://user:password@proxy:3128."
+      : "Check HTTPS_PROXY / HTTP_PROXY, and NO_PROXY for hosts to reach directly."
+    : tls
     ? "The platform's TLS certificate is not trusted. If it is signed by a private CA, set NODE_EXTRA_CA_CERTS to that CA's PEM file."
     : code === "ENOTFOUND"
       ? `Check the platform URL (${urlSource}).`

@@ -1,11 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { Readable } from "node:stream";
+import { open } from "node:fs/promises";
 import { CliError } from "../errors.js";
 import type { BodySource } from "./client.js";
 
-/** Large reads keep the per-chunk overhead of a multi-GB upload small; memory stays one chunk. */
-const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Each chunk is far above a socket's write high-water mark (16 KiB, 64 KiB on newer Node), so
+ * every write reports backpressure and undici waits for 'drain' before it asks for the next:
+ * by then the socket has let go of the chunk before it.
+ */
+const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Chunks are read into these few buffers in turn and never allocated per read: a multi-GB
+ * upload would otherwise leave up to V8's external-memory slack (64 MB) of dead buffers
+ * behind before a collection. Four leave room for the chunk on the wire, the one before it
+ * and the read ahead.
+ */
+const RING_SIZE = 4;
 
 export interface FileToUpload {
   path: string;
@@ -20,6 +30,8 @@ export interface FileToUpload {
  * Maven plugin's content type `application/zip`), streamed from disk: the preamble, the file,
  * the epilogue, with an exact Content-Length so nothing is chunked or buffered. Each
  * `open()` starts a fresh stream, so a retry sends the file again from its first byte.
+ * `gate`, when given, must resolve before the file's last chunk is sent; if it rejects, the
+ * upload fails with its error and never completes.
  */
 export function multipartFile(file: FileToUpload, onBytes: (bytes: number) => void = () => {}, gate?: () => Promise<void>): BodySource {
   const boundary = `----c8y-ms-${randomBytes(12).toString("hex")}`;
@@ -34,28 +46,55 @@ export function multipartFile(file: FileToUpload, onBytes: (bytes: number) => vo
       "content-type": `multipart/form-data; boundary=${boundary}`,
       "content-length": String(preamble.length + file.bytes + epilogue.length),
     },
-    open: () => Readable.from(parts(file, preamble, epilogue, onBytes, gate), { objectMode: false }),
+    open: () => parts(file, preamble, epilogue, onBytes, gate),
   };
 }
 
 async function* parts(file: FileToUpload, preamble: Buffer, epilogue: Buffer, onBytes: (bytes: number) => void, gate?: () => Promise<void>): AsyncGenerator<Buffer> {
   yield preamble;
-  let sent = 0;
-  for await (const chunk of createReadStream(file.path, { highWaterMark: READ_CHUNK_BYTES })) {
-    const buffer = chunk as Buffer;
-    sent += buffer.length;
-    if (sent > file.bytes) break;
+  for await (const chunk of fileChunks(file)) {
     // Without its last bytes the platform cannot complete the upload: whatever the gate waits
     // for (a check of the zip running beside the upload) decides whether it ever does.
-    if (sent === file.bytes && gate) await gate();
-    onBytes(buffer.length);
-    yield buffer;
-  }
-  // A file that changed size mid-upload would make the Content-Length a lie: stop, loudly.
-  if (sent !== file.bytes) {
-    throw new CliError(`${file.path} changed while it was being uploaded (${sent} bytes read, ${file.bytes} expected).`, {
-      hint: "Do not rewrite the zip during a deploy; run the deploy again.",
-    });
+    if (chunk.last && gate) await gate();
+    onBytes(chunk.data.length);
+    yield chunk.data;
   }
   yield epilogue;
+}
+
+/** The file in CHUNK_BYTES pieces, the next one read while the current one is sent. */
+async function* fileChunks(file: FileToUpload): AsyncGenerator<{ data: Buffer; last: boolean }> {
+  const handle = await open(file.path, "r");
+  try {
+    const ring = Array.from({ length: RING_SIZE }, () => Buffer.allocUnsafe(CHUNK_BYTES));
+    const readInto = (slot: number, position: number) => handle.read(ring[slot] as Buffer, 0, Math.min(CHUNK_BYTES, file.bytes - position), position);
+    let position = 0;
+    let slot = 0;
+    let reading = file.bytes > 0 ? readInto(0, 0) : undefined;
+    while (reading) {
+      const { bytesRead } = await reading;
+      if (bytesRead === 0) break;
+      const data = (ring[slot] as Buffer).subarray(0, bytesRead);
+      position += bytesRead;
+      slot = (slot + 1) % RING_SIZE;
+      reading = position < file.bytes ? readInto(slot, position) : undefined;
+      if (!reading) await checkUnchanged(handle, file, position);
+      yield { data, last: reading === undefined };
+    }
+    if (position !== file.bytes) throw changedError(file, position);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A file that grew or shrank mid-upload would make the Content-Length a lie: stop, loudly. */
+async function checkUnchanged(handle: import("node:fs/promises").FileHandle, file: FileToUpload, position: number): Promise<void> {
+  const { size } = await handle.stat();
+  if (size !== file.bytes) throw changedError(file, Math.max(position, size));
+}
+
+function changedError(file: FileToUpload, bytes: number): CliError {
+  return new CliError(`${file.path} changed while it was being uploaded (${bytes} bytes found, ${file.bytes} expected).`, {
+    hint: "Do not rewrite the zip during a deploy; run the deploy again.",
+  });
 }
