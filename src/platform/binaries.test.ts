@@ -24,7 +24,8 @@ let url: string;
 let handlers: Handler[] = [];
 let dir: string;
 let zip: string;
-const content = randomBytes(3 * 1024 * 1024 + 17);
+// Several times the upload's ring of reused 1 MiB buffers, so reuse is exercised.
+const content = randomBytes(9 * 1024 * 1024 + 17);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "c8y-ms-upload-"));
@@ -106,6 +107,21 @@ describe("uploadBinary", () => {
     expect(text.subarray(head.length + content.length).toString()).toBe(`\r\n--${boundary}--\r\n`);
     expect(p.events).toEqual([`start Uploading svc-1.0.0.zip ${content.length}`, "done"]);
     expect(p.bytes()).toBe(content.length);
+  });
+
+  it("sends every byte intact to a server that reads slowly (buffers are reused only once sent)", async () => {
+    let received: Buffer | undefined;
+    handlers.push(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) {
+        chunks.push(Buffer.from(chunk as Buffer));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      received = Buffer.concat(chunks);
+      sendJson(res, 201, { ...app, activeVersionId: "11" });
+    });
+    await uploadBinary(client().client, app, file(), { progress: progress().factory });
+    expect(received?.includes(content)).toBe(true);
   });
 
   it("after a reset mid-upload, checks that nothing landed, then sends the file again from the start", async () => {
