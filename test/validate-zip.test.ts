@@ -3,23 +3,11 @@ import { truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./helpers/cli.js";
+import { VALID_MANIFEST, type ValidateJson } from "./helpers/manifest.js";
 import { makeServiceZip } from "./helpers/service-zip.js";
 import { tempDir } from "./helpers/tmp.js";
 
-const MANIFEST = {
-  apiVersion: "2",
-  name: "zip-service",
-  version: "1.0.0",
-  provider: { name: "Example Ltd." },
-  replicas: 2,
-  livenessProbe: { httpGet: { path: "/health", port: 80 } },
-};
-
-interface ValidateJson {
-  valid: boolean;
-  errors: { file: string; line: number; column: number; pointer: string; message: string; rule: string }[];
-  warnings: { file: string; line: number; column: number; pointer: string; message: string; rule: string }[];
-}
+const MANIFEST = { ...VALID_MANIFEST, name: "zip-service" };
 
 describe("c8y-ms validate <zip> (platform.md §2)", () => {
   it("passes a zip with cumulocity.json and a linux/amd64 docker-archive image.tar at its root", async () => {

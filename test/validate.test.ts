@@ -2,24 +2,11 @@ import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./helpers/cli.js";
+import { VALID_MANIFEST as VALID, type ValidateJson } from "./helpers/manifest.js";
 import { CORPUS_DIR } from "./helpers/paths.js";
 import { tempDir } from "./helpers/tmp.js";
 
-const VALID = {
-  apiVersion: "2",
-  name: "my-service",
-  version: "1.0.0",
-  provider: { name: "Example Ltd." },
-  replicas: 2,
-  livenessProbe: { httpGet: { path: "/health", port: 80 } },
-};
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-
-interface ValidateJson {
-  valid: boolean;
-  errors: Record<string, unknown>[];
-  warnings: Record<string, unknown>[];
-}
 
 describe("c8y-ms validate (spec/cli.md)", () => {
   it("passes a valid project directory: exit 0, nothing on stdout, a success line on stderr", async () => {
