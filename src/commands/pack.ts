@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { stat } from "node:fs/promises";
-import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import { rmdir, stat } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { recordStamp, upToDateStamp } from "../archive/pack-stamp.js";
 import { formatMebibytes, IMAGE_ENTRY, MANIFEST_ENTRY, PLATFORM_ZIP_LIMIT_BYTES } from "../archive/upload-zip.js";
 import { writeZip, ZipTooLargeError, type ZipResult } from "../archive/zip-writer.js";
@@ -77,6 +77,8 @@ export async function packProject(dir: string, options: PackOptions, ctx: Contex
   }
 
   const scratch = makeScratchDir("pack");
+  const outputDir = dirname(output);
+  const outputDirExisted = await stat(outputDir).then(() => true, () => false);
   try {
     // 3. Saved to scratch (a given archive is read where it is).
     const file = source.file ?? (await inspectImageTarFile(await source.save!(scratch)));
@@ -89,6 +91,10 @@ export async function packProject(dir: string, options: PackOptions, ctx: Contex
     // 6. Remember it.
     await recordStamp(projectDir, output, { ...wanted, zip, image });
     return { file: output, bytes: zip.bytes, sha256: zip.sha256, name, version: manifest.version, image, upToDate: false };
+  } catch (error) {
+    // The zip's folder (dist/) goes too if this run made it and it stayed empty.
+    if (!outputDirExisted) await rmdir(outputDir).catch(() => {});
+    throw error;
   } finally {
     await discardTemp(scratch);
   }

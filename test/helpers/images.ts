@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { open, stat } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { paddingOf } from "../../src/archive/tar.js";
 import { TAR_END, tarHeader } from "../../src/archive/tar-writer.js";
@@ -187,4 +188,47 @@ export function ociLayout(specs: OciImageSpec[], options: OciLayoutOptions = {})
     }
   }
   return tarBuffer(files);
+}
+
+/**
+ * A docker-archive on disk whose single layer holds one file of `fileBytes` zeros, written as
+ * holes: several GB cost no disk and no time to create, and read back fast.
+ */
+export async function writeSparseImageTar(path: string, fileBytes: number, repoTag = "big:1.0.0"): Promise<{ id: string; bytes: number }> {
+  const innerHeader = tarHeader({ name: "data/zeros.bin", size: fileBytes });
+  const layerBytes = innerHeader.length + fileBytes + paddingOf(fileBytes) + TAR_END.length;
+  // The layer's digest, computed over the same bytes without materialising them.
+  const hash = createHash("sha256").update(innerHeader);
+  const zeros = Buffer.alloc(8 * 1024 * 1024);
+  for (let left = fileBytes + paddingOf(fileBytes) + TAR_END.length; left > 0; left -= zeros.length) hash.update(left >= zeros.length ? zeros : zeros.subarray(0, left));
+  const diffId = `sha256:${hash.digest("hex")}`;
+  const config = imageConfig([], { exposedPorts: ["80/tcp"] });
+  const configJson = JSON.parse(config.toString()) as { rootfs: { diff_ids: string[] }; history: object[] };
+  configJson.rootfs.diff_ids = [diffId];
+  configJson.history = [{ created_by: "/bin/sh -c dd if=/dev/zero of=/data/zeros.bin" }];
+  const configBytes = Buffer.from(JSON.stringify(configJson));
+  const id = sha256Hex(configBytes);
+  const layerName = `${diffId.slice(7)}/layer.tar`;
+
+  const handle = await open(path, "w");
+  try {
+    let at = 0;
+    const put = async (data: Buffer) => {
+      await handle.write(data, 0, data.length, at);
+      at += data.length;
+    };
+    await put(tarHeader({ name: layerName, size: layerBytes }));
+    await put(innerHeader);
+    at += layerBytes - innerHeader.length + paddingOf(layerBytes); // zeros: left as holes
+    await put(tarHeader({ name: `${id}.json`, size: configBytes.length }));
+    await put(Buffer.concat([configBytes, Buffer.alloc(paddingOf(configBytes.length))]));
+    const manifest = Buffer.from(JSON.stringify([{ Config: `${id}.json`, RepoTags: [repoTag], Layers: [layerName] }]));
+    await put(tarHeader({ name: "manifest.json", size: manifest.length }));
+    await put(Buffer.concat([manifest, Buffer.alloc(paddingOf(manifest.length))]));
+    await put(TAR_END);
+    await handle.truncate(at);
+  } finally {
+    await handle.close();
+  }
+  return { id: `sha256:${id}`, bytes: (await stat(path)).size };
 }
