@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { VALID_MANIFEST } from "../../test/helpers/manifest.js";
 import { checkManifestText } from "./check.js";
 
 const check = (text: string, file = "cumulocity.yaml") => checkManifestText(text, file);
@@ -23,14 +24,7 @@ describe("YAML manifests (cumulocity.yaml / .yml)", () => {
   it("reads a valid manifest into the same model as JSON", () => {
     const report = check(valid);
     expect(where(report)).toEqual([]);
-    expect(report.manifest).toEqual({
-      apiVersion: "2",
-      name: "my-service",
-      version: "1.0.0",
-      provider: { name: "Example Ltd." },
-      replicas: 2,
-      livenessProbe: { httpGet: { path: "/health", port: 80 } },
-    });
+    expect(report.manifest).toEqual(VALID_MANIFEST);
     expect(check(valid, "cumulocity.yml").manifest).toEqual(report.manifest);
   });
 

@@ -8,18 +8,5 @@ export const VALID_MANIFEST = {
   livenessProbe: { httpGet: { path: "/health", port: 80 } },
 } as const;
 
-export interface DiagnosticJson {
-  file: string;
-  line: number;
-  column: number;
-  pointer: string;
-  message: string;
-  rule: string;
-}
-
 /** `validate --json` (spec/cli.md, JSON results). */
-export interface ValidateJson {
-  valid: boolean;
-  errors: DiagnosticJson[];
-  warnings: DiagnosticJson[];
-}
+export type { ValidateResult as ValidateJson } from "../../src/commands/validate.js";
