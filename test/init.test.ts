@@ -61,7 +61,7 @@ describe.each(templates.map((t) => [t.id] as const))("init --template %s without
         "c8y-ms validate",
         `c8y-ms pack --build-arg BASE_IMAGE=${template.baseImage}`,
         "c8y-ms sandbox",
-        "c8y-ms deploy --wait",
+        `c8y-ms deploy dist/${id}-svc-1.0.0-SNAPSHOT.zip --wait`,
       ],
     });
     for (const file of result.files) expect((await stat(join(cwd, "svc", file))).isFile()).toBe(true);
@@ -92,7 +92,7 @@ test("without a terminal, the directory's name is the default name and every oth
   // Without --json nothing goes to stdout; the summary and next steps are for people, on stderr.
   expect(run.stdout).toBe("");
   expect(run.stderr).toContain("✔ Created 20 files in ./tracker");
-  expect(run.stderr).toMatch(/Next steps:\n {2}cd tracker\n {2}npm install\n {2}c8y-ms validate +# check cumulocity.json\n {2}c8y-ms pack --build-arg BASE_IMAGE=node:22-alpine +# build the image and zip it into dist\/\n {2}c8y-ms sandbox +# in another terminal: a local platform; export the C8Y_\* variables it prints\n {2}c8y-ms deploy --wait +# upload, subscribe and wait until the service is Up$/);
+  expect(run.stderr).toMatch(/Next steps:\n {2}cd tracker\n {2}npm install\n {2}c8y-ms validate +# check cumulocity.json\n {2}c8y-ms pack --build-arg BASE_IMAGE=node:22-alpine +# build the image and zip it into dist\/\n {2}c8y-ms sandbox +# in another terminal: a local platform; export the C8Y_\* variables it prints\n {2}c8y-ms deploy dist\/tracker-1.0.0-SNAPSHOT.zip --wait +# upload, subscribe and wait until the service is Up$/);
   const manifest = JSON.parse(await readFile(join(cwd, "tracker", "cumulocity.json"), "utf8"));
   expect(manifest).toMatchObject({ name: "tracker", isolation: "MULTI_TENANT", provider: { name: "My Company" }, requiredRoles: [] });
 });

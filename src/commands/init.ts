@@ -4,6 +4,7 @@ import type { Context } from "../context.js";
 import { CancelledError, UsageError } from "../errors.js";
 import { CommandFailedError, CommandNotFoundError, shellQuote } from "../exec.js";
 import type { CommandResult } from "../result.js";
+import { findManifestFile, loadManifest } from "../manifest/load.js";
 import { DEFAULT_PROVIDER, ISOLATIONS, nameProblem, parseRoles, type Answers, type Isolation } from "../scaffold/answers.js";
 import { findTemplate, listTemplates, type Template } from "../scaffold/catalog.js";
 import { CreatedPaths, scaffold } from "../scaffold/scaffold.js";
@@ -70,7 +71,7 @@ export async function init(dir: string | undefined, options: InitOptions, ctx: C
     const git = await initGit(targetDir, options.git, created, ctx);
 
     // 5. What to run next.
-    const nextSteps = nextCommands(template, relative(ctx.cwd, targetDir), install !== "done");
+    const nextSteps = nextCommands(template, relative(ctx.cwd, targetDir), install !== "done", await packedZip(targetDir));
     ctx.logger.info("");
     ctx.logger.info("Next steps:");
     for (const line of nextStepLines(nextSteps)) ctx.logger.info(`  ${line}`);
@@ -253,25 +254,37 @@ function stepFailure(error: CommandNotFoundError | CommandFailedError): string {
   return `${error.message}${last ? ` ${last.trim()}` : ""}`;
 }
 
-/** `relativeDir` is "" when the project is the working directory. */
-function nextCommands(template: Template, relativeDir: string, needsInstall: boolean): string[] {
+/**
+ * `relativeDir` is "" when the project is the working directory. Deploy takes the zip pack
+ * wrote: given the directory it would build again, without pack's build arguments.
+ */
+function nextCommands(template: Template, relativeDir: string, needsInstall: boolean, zip: string | undefined): string[] {
   const commands: string[] = [];
   if (relativeDir !== "") commands.push(`cd ${shellQuote(relativeDir)}`);
   if (needsInstall && template.install) commands.push(template.install.join(" "));
-  commands.push("c8y-ms validate", `c8y-ms pack --build-arg BASE_IMAGE=${template.baseImage}`, "c8y-ms sandbox", "c8y-ms deploy --wait");
+  commands.push("c8y-ms validate", `c8y-ms pack --build-arg BASE_IMAGE=${template.baseImage}`, "c8y-ms sandbox", zip ? `c8y-ms deploy ${zip} --wait` : "c8y-ms deploy --wait");
   return commands;
 }
 
+/** Where `c8y-ms pack` writes the zip (spec/cli.md), from the project's manifest: init's, or one --force kept. */
+async function packedZip(projectDir: string): Promise<string | undefined> {
+  const file = await findManifestFile(projectDir);
+  const manifest = file ? (await loadManifest(file).catch(() => undefined))?.manifest : undefined;
+  return manifest?.name ? `dist/${manifest.name}-${manifest.version}.zip` : undefined;
+}
+
+/** What each c8y-ms step does, for people reading the next steps. */
 const STEP_NOTES: Readonly<Record<string, string>> = {
-  "c8y-ms validate": "check cumulocity.json",
-  "c8y-ms sandbox": "in another terminal: a local platform; export the C8Y_* variables it prints",
-  "c8y-ms deploy --wait": "upload, subscribe and wait until the service is Up",
+  validate: "check cumulocity.json",
+  pack: "build the image and zip it into dist/",
+  sandbox: "in another terminal: a local platform; export the C8Y_* variables it prints",
+  deploy: "upload, subscribe and wait until the service is Up",
 };
 
 function nextStepLines(commands: readonly string[]): string[] {
   const width = Math.max(...commands.map((c) => c.length));
   return commands.map((c) => {
-    const note = STEP_NOTES[c] ?? (c.startsWith("c8y-ms pack") ? "build the image and zip it into dist/" : undefined);
+    const note = c.startsWith("c8y-ms ") ? STEP_NOTES[c.split(" ")[1] ?? ""] : undefined;
     return note ? `${c.padEnd(width)}  # ${note}` : c;
   });
 }
