@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./helpers/cli.js";
+import { createApplication, subscriptionsOf } from "./helpers/platform-state.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 
 /** `c8y-ms delete` (platform.md §3.3 #11): never without a confirmation, which CI gives with --yes. */
 
 let sandbox: SandboxHandle;
-let apps = 0;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
@@ -14,16 +14,7 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-async function createApp(): Promise<{ id: string; name: string }> {
-  const name = `del-${process.pid % 1000}-${++apps}`;
-  const response = await sandbox.fetch("/application/applications", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, key: `${name}-key`, type: "MICROSERVICE" }),
-  });
-  return (await response.json()) as { id: string; name: string };
-}
-
+const createApp = () => createApplication(sandbox, "del");
 const exists = async (id: string) => (await sandbox.fetch(`/application/applications/${id}`)).status === 200;
 
 describe("delete", () => {
@@ -43,8 +34,7 @@ describe("delete", () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json()).toEqual({ application: { id: app.id, name: app.name }, deleted: true });
     expect(await exists(app.id)).toBe(false);
-    const references = (await (await sandbox.fetch(`/tenant/tenants/${t1}/applications`, { as: sandbox.subtenantAdmins[t1] })).json()) as { references: { application: { id: string } }[] };
-    expect(references.references.map((r) => String(r.application.id))).not.toContain(app.id);
+    expect(await subscriptionsOf(sandbox, t1)).not.toContain(app.id);
   });
 
   it("the read-only user may not delete (exit 4)", async () => {

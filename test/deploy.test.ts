@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeployResult } from "../src/commands/deploy.js";
 import { runCli } from "./helpers/cli.js";
+import { applicationsNamed, subscriptionsOf, subtenantEnv } from "./helpers/platform-state.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 import { makeServiceZip, type ServiceZipOptions } from "./helpers/service-zip.js";
 
@@ -36,29 +37,8 @@ async function zipOf(content: Record<string, unknown>, options?: ServiceZipOptio
   return makeServiceZip(join(work, `zip-${++count}`), content, options);
 }
 
-interface PlatformApp {
-  id: string;
-  name: string;
-  key: string;
-  contextPath?: string;
-  activeVersionId?: string;
-  requiredRoles: string[];
-  roles: string[];
-  owner: { tenant: { id: string } };
-  manifest: { version?: string };
-}
-
-/** The applications of that name the owner's admin can see. */
-async function appsNamed(name: string): Promise<PlatformApp[]> {
-  const response = await sandbox.fetch(`/application/applications?name=${name}&pageSize=2000`);
-  return ((await response.json()) as { applications: PlatformApp[] }).applications.filter((a) => a.name === name);
-}
-
-async function subscriptionsOf(tenant: string): Promise<string[]> {
-  const as = tenant === sandbox.owner ? "admin" : sandbox.subtenantAdmins[tenant];
-  const body = (await (await sandbox.fetch(`/tenant/tenants/${tenant}/applications?pageSize=2000`, { as })).json()) as { references: { application: { id: string } }[] };
-  return body.references.map((r) => String(r.application.id));
-}
+const appsNamed = (name: string) => applicationsNamed(sandbox, name);
+const subscriptions = (tenant: string) => subscriptionsOf(sandbox, tenant);
 
 describe("deploy a zip", () => {
   it("creates the application, uploads, subscribes the current tenant and prints the cli.md document", async () => {
@@ -77,7 +57,7 @@ describe("deploy a zip", () => {
       uploaded: true,
       subscriptions: [{ tenant: sandbox.owner, status: "subscribed" }],
     });
-    expect(await subscriptionsOf(sandbox.owner)).toContain(app?.id);
+    expect(await subscriptions(sandbox.owner)).toContain(app?.id);
     expect(run.stderr).toContain(`Creating application ${name}`);
     expect(run.stderr).toMatch(/✔ Uploading service\.zip: [\d.]+ kB/);
   });
@@ -113,9 +93,9 @@ describe("deploy a zip", () => {
       { tenant: t2, status: "subscribed" },
     ]);
     const [app] = await appsNamed(name);
-    expect(await subscriptionsOf(t1)).toContain(app?.id);
-    expect(await subscriptionsOf(t2)).toContain(app?.id);
-    expect(await subscriptionsOf(sandbox.owner)).not.toContain(app?.id);
+    expect(await subscriptions(t1)).toContain(app?.id);
+    expect(await subscriptions(t2)).toContain(app?.id);
+    expect(await subscriptions(sandbox.owner)).not.toContain(app?.id);
   });
 
   it("takes the name from the file name when the manifest has none, as the platform does", async () => {
@@ -188,10 +168,7 @@ describe("deploy failures", () => {
     const [t1 = ""] = sandbox.subtenants;
     expect((await runCli(["deploy", await zipOf(manifest(name)), "--subscribe-tenant", t1], { env: sandbox.env() })).exitCode).toBe(0);
     const [parentApp] = await appsNamed(name);
-    const admin = sandbox.subtenantAdmins[t1];
-    if (!admin) throw new Error("no subtenant admin");
-    const env = { C8Y_HOST: sandbox.url, C8Y_TENANT: admin.tenant, C8Y_USER: admin.user, C8Y_PASSWORD: admin.password };
-    const run = await runCli(["deploy", await zipOf(manifest(name), { variant: "sub" })], { env });
+    const run = await runCli(["deploy", await zipOf(manifest(name), { variant: "sub" })], { env: subtenantEnv(sandbox, t1) });
     // t1 sees the parent's application but tries to create its own, which the platform refuses.
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain("(409)");

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatusResult } from "../src/commands/status.js";
 import { runCli } from "./helpers/cli.js";
+import { createApplication } from "./helpers/platform-state.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 import { makeServiceZip } from "./helpers/service-zip.js";
 
@@ -48,12 +49,7 @@ describe("status", () => {
   });
 
   it("an application without a binary has no version and no status yet", async () => {
-    const name = `bare-${process.pid % 1000}`;
-    await sandbox.fetch("/application/applications", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name, key: `${name}-key`, type: "MICROSERVICE" }),
-    });
+    const { name } = await createApplication(sandbox, "bare");
     const run = await runCli(["status", name, "--json"], { env: sandbox.env() });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json<StatusResult>()).toMatchObject({ version: null, activeVersionId: null, status: null, subscriptions: [], instances: [] });

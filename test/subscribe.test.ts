@@ -2,7 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./helpers/cli.js";
-import { startSandbox, type SandboxHandle, type SandboxUser } from "./helpers/sandbox.js";
+import { createApplication, subscriptionsOf, subtenantEnv } from "./helpers/platform-state.js";
+import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 import { tempDir } from "./helpers/tmp.js";
 
 /**
@@ -12,7 +13,6 @@ import { tempDir } from "./helpers/tmp.js";
  */
 
 let sandbox: SandboxHandle;
-let apps = 0;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
@@ -21,25 +21,8 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-async function createApp(as: SandboxUser | "admin" = "admin"): Promise<{ id: string; name: string }> {
-  const name = `sub-${process.pid % 1000}-${++apps}`;
-  const response = await sandbox.fetch("/application/applications", {
-    as,
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, key: `${name}-key`, type: "MICROSERVICE" }),
-  });
-  expect(response.status).toBe(201);
-  return (await response.json()) as { id: string; name: string };
-}
-
-/** Subscribed application ids of `tenant`, read as its own admin. */
-async function subscriptionsOf(tenant: string): Promise<string[]> {
-  const as = tenant === sandbox.owner ? "admin" : sandbox.subtenantAdmins[tenant];
-  const response = await sandbox.fetch(`/tenant/tenants/${tenant}/applications?pageSize=2000`, { as });
-  const body = (await response.json()) as { references: { application: { id: string } }[] };
-  return body.references.map((r) => String(r.application.id));
-}
+const createApp = () => createApplication(sandbox, "sub");
+const subscriptions = (tenant: string) => subscriptionsOf(sandbox, tenant);
 
 describe("subscribe and unsubscribe", () => {
   it("subscribes the current tenant by default; again is success with status already", async () => {
@@ -47,7 +30,7 @@ describe("subscribe and unsubscribe", () => {
     const first = await runCli(["subscribe", app.name, "--json"], { env: sandbox.env() });
     expect(first.exitCode, first.stderr).toBe(0);
     expect(first.json()).toEqual({ application: { id: app.id, name: app.name }, subscriptions: [{ tenant: sandbox.owner, status: "subscribed" }] });
-    expect(await subscriptionsOf(sandbox.owner)).toContain(app.id);
+    expect(await subscriptions(sandbox.owner)).toContain(app.id);
 
     const again = await runCli(["subscribe", app.name, "--json"], { env: sandbox.env() });
     expect(again.exitCode).toBe(0);
@@ -64,14 +47,14 @@ describe("subscribe and unsubscribe", () => {
       { tenant: t1, status: "subscribed" },
       { tenant: t2, status: "subscribed" },
     ]);
-    expect(await subscriptionsOf(t1)).toContain(app.id);
-    expect(await subscriptionsOf(t2)).toContain(app.id);
+    expect(await subscriptions(t1)).toContain(app.id);
+    expect(await subscriptions(t2)).toContain(app.id);
 
     const unsubscribed = await runCli(["unsubscribe", app.name, t1, "--json"], { env: sandbox.env() });
     expect(unsubscribed.exitCode, unsubscribed.stderr).toBe(0);
     expect(unsubscribed.json<{ subscriptions: unknown[] }>().subscriptions).toEqual([{ tenant: t1, status: "unsubscribed" }]);
-    expect(await subscriptionsOf(t1)).not.toContain(app.id);
-    expect(await subscriptionsOf(t2)).toContain(app.id);
+    expect(await subscriptions(t1)).not.toContain(app.id);
+    expect(await subscriptions(t2)).toContain(app.id);
 
     const again = await runCli(["unsubscribe", app.name, t1, "--json"], { env: sandbox.env() });
     expect(again.exitCode, again.stderr).toBe(0);
@@ -84,7 +67,7 @@ describe("subscribe and unsubscribe", () => {
     const run = await runCli(["subscribe", app.name, "t404404", t1], { env: sandbox.env() });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain(`Could not subscribe t404404 to ${app.name}; done for ${t1}.`);
-    expect(await subscriptionsOf(t1)).toContain(app.id);
+    expect(await subscriptions(t1)).toContain(app.id);
   });
 
   it("an unknown tenant id alone is exit 1 with the platform's message", async () => {
@@ -98,13 +81,10 @@ describe("subscribe and unsubscribe", () => {
     const app = await createApp();
     const [t1 = ""] = sandbox.subtenants;
     expect((await runCli(["subscribe", app.name, t1], { env: sandbox.env() })).exitCode).toBe(0);
-    const admin = sandbox.subtenantAdmins[t1];
-    if (!admin) throw new Error("no subtenant admin");
-    const env = { C8Y_HOST: sandbox.url, C8Y_TENANT: admin.tenant, C8Y_USER: admin.user, C8Y_PASSWORD: admin.password };
-    const run = await runCli(["unsubscribe", app.name], { env });
+    const run = await runCli(["unsubscribe", app.name], { env: subtenantEnv(sandbox, t1) });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain(`The application ${app.name} belongs to tenant ${sandbox.owner}, not to ${t1}`);
-    expect(await subscriptionsOf(t1)).toContain(app.id);
+    expect(await subscriptions(t1)).toContain(app.id);
   });
 
   it("an unknown name says so", async () => {
@@ -121,7 +101,7 @@ describe("connecting (spec/cli.md, Platform connection)", () => {
     expect(run.exitCode).toBe(4);
     expect(run.stderr).toContain("(403)");
     expect(run.stderr).toContain("ROLE_APPLICATION_MANAGEMENT_ADMIN");
-    expect(await subscriptionsOf(sandbox.owner)).not.toContain(app.id);
+    expect(await subscriptions(sandbox.owner)).not.toContain(app.id);
   });
 
   it("a wrong password is exit 4 naming the variables to check, and no secret is printed", async () => {
@@ -149,7 +129,7 @@ describe("connecting (spec/cli.md, Platform connection)", () => {
     const app = await createApp();
     const run = await runCli(["subscribe", app.name, "--json", "--verbose"], { env: { C8Y_HOST: sandbox.url, C8Y_TOKEN: token } });
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(await subscriptionsOf(sandbox.owner)).toContain(app.id);
+    expect(await subscriptions(sandbox.owner)).toContain(app.id);
   });
 
   it("reads the password from stdin with --password-stdin, and .env supplies the rest", async () => {
@@ -157,7 +137,7 @@ describe("connecting (spec/cli.md, Platform connection)", () => {
     const cwd = await tempDir({ ".env": `# sandbox\nC8Y_HOST=${sandbox.url}\nexport C8Y_USER="${sandbox.admin.user}"\nC8Y_TENANT=${sandbox.owner}\n` });
     const run = await runCli(["subscribe", app.name, "--password-stdin"], { cwd, input: `${sandbox.admin.password}\n`, env: {}, secrets: [sandbox.admin.password] });
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(await subscriptionsOf(sandbox.owner)).toContain(app.id);
+    expect(await subscriptions(sandbox.owner)).toContain(app.id);
   });
 
   it("a password in .env is never printed, not even with --verbose", async () => {
