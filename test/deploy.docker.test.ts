@@ -1,12 +1,12 @@
 import { execa } from "execa";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeployResult } from "../src/commands/deploy.js";
 import type { StatusResult } from "../src/commands/status.js";
 import { runCli } from "./helpers/cli.js";
-import { buildEcho, removeImages, zipEcho } from "./helpers/echo-service.js";
+import { buildEcho, ECHO_DIR, removeImages, zipEcho } from "./helpers/echo-service.js";
 import { NODE_BASE_IMAGE } from "./helpers/paths.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 
@@ -19,6 +19,9 @@ import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 const tag = `${process.pid}-${Date.now() % 100000}`;
 const ECHO_IMAGE = `c8y-ms-test/deploy-echo:${tag}`;
 const CRASH_IMAGE = `c8y-ms-test/deploy-crash:${tag}`;
+const PROJECT_NAME = `proj-echo-${process.pid % 1000}`;
+/** pack tags the image it builds `<name>:<version>`. */
+const PROJECT_IMAGE = `${PROJECT_NAME}:1.0.0`;
 
 let sandbox: SandboxHandle;
 let work: string;
@@ -37,8 +40,32 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sandbox?.stop();
-  await removeImages(ECHO_IMAGE, CRASH_IMAGE);
+  await removeImages(ECHO_IMAGE, CRASH_IMAGE, PROJECT_IMAGE);
   if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("deploy a project directory", () => {
+  it("packs, uploads, subscribes and waits until Up, as a CI job with four variables would", async () => {
+    const project = join(work, "project");
+    await cp(ECHO_DIR, project, { recursive: true });
+    const manifest = JSON.parse(await readFile(join(project, "cumulocity.json"), "utf8")) as Record<string, unknown>;
+    await writeFile(join(project, "cumulocity.json"), JSON.stringify({ ...manifest, name: PROJECT_NAME, version: "1.0.0" }, null, 2));
+
+    const run = await runCli(["deploy", "--build-arg", `BASE_IMAGE=${NODE_BASE_IMAGE}`, "--wait", "--timeout", "150", "--json"], { cwd: project, env: sandbox.env() });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = run.json<DeployResult>();
+    expect(result).toMatchObject({ application: { name: PROJECT_NAME, key: PROJECT_NAME, contextPath: PROJECT_NAME }, version: "1.0.0", uploaded: true });
+    expect(result.subscriptions).toEqual([{ tenant: sandbox.owner, status: "subscribed" }]);
+    expect(run.stderr).toContain(`Packed dist/${PROJECT_NAME}-1.0.0.zip`);
+    expect(run.stderr).toContain(`✔ ${PROJECT_NAME} is Up`);
+    expect((await sandbox.fetch(`/service/${PROJECT_NAME}/health`)).status).toBe(200);
+
+    // Nothing changed: pack reuses the zip, the dry run plans an upload into the same application.
+    const dry = await runCli(["deploy", "--build-arg", `BASE_IMAGE=${NODE_BASE_IMAGE}`, "--dry-run", "--json"], { cwd: project, env: sandbox.env() });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.json<DeployResult>().plan).toMatchObject({ application: "keep", subscribe: [{ tenant: sandbox.owner, already: true }] });
+    expect(dry.stderr).toContain("is up to date");
+  });
 });
 
 describe("deploy --wait", () => {

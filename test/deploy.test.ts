@@ -143,6 +143,18 @@ describe("deploy failures", () => {
     expect(await appsNamed(name)).toEqual([]);
   });
 
+  it("a zip that fails its check never lands in an existing application, though the check runs beside the upload", async () => {
+    const name = uniqueName("guarded");
+    expect((await runCli(["deploy", await zipOf(manifest(name, { version: "1.0.0-SNAPSHOT" }))], { env: sandbox.env() })).exitCode).toBe(0);
+    const [before] = await appsNamed(name);
+    const run = await runCli(["deploy", await zipOf(manifest(name, { version: "1.0.0-SNAPSHOT" }), { omit: ["image.tar"] })], { env: sandbox.env() });
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toContain("would be refused by the platform: 1 problem found.");
+    expect(run.stderr).toContain("The zip has no image.tar.");
+    const [after] = await appsNamed(name);
+    expect(after?.activeVersionId).toBe(before?.activeVersionId);
+  });
+
   it("an invalid manifest in the zip is exit 3 with its place", async () => {
     const zip = await zipOf(manifest("Bad_Name"));
     const run = await runCli(["deploy", zip], { env: sandbox.env() });

@@ -2,8 +2,8 @@ import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import type { Context } from "../context.js";
 import { CliError, ExitCode, UsageError, ValidationError } from "../errors.js";
-import { formatDiagnostic, ManifestInvalidError } from "../manifest/diagnostics.js";
-import { checkManifestText, findManifestFile, loadManifest, type Manifest, type ManifestReport } from "../manifest/load.js";
+import { countLabel, formatDiagnostic, ManifestInvalidError } from "../manifest/diagnostics.js";
+import { checkManifestText, loadManifest, type Manifest, type ManifestReport } from "../manifest/load.js";
 import {
   createApplication,
   findApplicationsByName,
@@ -66,8 +66,6 @@ interface Artefact {
   checked?: Promise<void> | undefined;
 }
 
-/** The platform's upload limit (platform.md §2); a bigger zip is refused with 413. */
-const PLATFORM_LIMIT_BYTES = 500 * 1024 * 1024;
 const DEFAULT_WAIT_SECONDS = 300;
 
 /**
@@ -80,9 +78,6 @@ export async function deploy(target: string, options: DeployOptions, ctx: Contex
   return withSession(options, ctx, async ({ client, tenant }) => {
     // 1. The zip: packed from the project, or the given one, checked like the platform will.
     const artefact = source.kind === "zip" ? await openGivenZip(source.path, ctx) : await packProjectForDeploy(source.path, options, ctx);
-    if (artefact.bytes > PLATFORM_LIMIT_BYTES) {
-      ctx.logger.warn(`${basename(artefact.file)} is ${formatBytes(artefact.bytes)}, above the platform's 500 MB upload limit; the platform will probably refuse it (413).`);
-    }
 
     // 2. The application owned by this tenant, never a same-named one another tenant subscribed us to.
     const existing = await findOwnApplication(client, artefact.name, tenant);
@@ -156,27 +151,38 @@ async function deployTarget(target: string, ctx: Context): Promise<DeployTarget>
 async function packProjectForDeploy(dir: string, options: DeployOptions, ctx: Context): Promise<Artefact> {
   const { packProject } = await import("./pack.js");
   const packed = await packProject(dir, options, ctx);
-  const manifestFile = await findManifestFile(dir);
-  const report = manifestFile ? await loadManifest(manifestFile) : undefined;
-  if (!report?.manifest) throw new ManifestInvalidError({ file: manifestFile ?? dir, errors: report?.errors ?? [] });
+  const report = await loadManifest(dir);
+  if (!report.manifest) throw new ManifestInvalidError(report);
   return { file: packed.file, bytes: packed.bytes, name: packed.name, version: packed.version, manifest: report.manifest };
 }
 
 /**
  * A zip given on the command line. Its manifest is read at once (name, version and roles
- * decide what happens on the platform); the full check the platform applies
- * (src/archive/upload-zip.ts: entries, manifest, image and its digests) streams the whole zip,
- * so it runs beside the lookup and the upload instead of before them. The size is not judged
- * here: a sandbox may accept more than the platform, whose 413 explains itself.
+ * decide what happens on the platform). The full check the platform applies
+ * (src/archive/upload-zip.ts: entries, manifest, image and its digests) streams the whole
+ * zip, so it runs beside the lookup and the upload instead of before them.
+ *
+ * Above the platform's 500 MB limit only a sandbox with a raised --upload-limit accepts the
+ * zip, and the sandbox runs that same check on arrival: checking here too would only make a
+ * multi-GB upload take longer (and the platform itself answers 413).
  */
 async function openGivenZip(path: string, ctx: Context): Promise<Artefact> {
+  const { PLATFORM_ZIP_LIMIT_BYTES } = await import("../archive/upload-zip.js");
   const manifestReport = await readZipManifest(path);
   if (!manifestReport.manifest) throw new ManifestInvalidError({ file: manifestReport.file, errors: manifestReport.errors });
   const manifest = manifestReport.manifest;
-  const checked = fullCheck(path, ctx);
-  // Awaited where it matters (before a create, at the upload's last bytes); never unhandled.
-  checked.catch(() => {});
-  return { file: path, bytes: (await stat(path)).size, name: manifest.name ?? nameFromFile(path), version: manifest.version, manifest, checked };
+  const bytes = (await stat(path)).size;
+  let checked: Promise<void> | undefined;
+  if (bytes <= PLATFORM_ZIP_LIMIT_BYTES) {
+    checked = fullCheck(path, ctx);
+    // Awaited where it matters (before a create, at the upload's last bytes); never unhandled.
+    checked.catch(() => {});
+  } else {
+    ctx.logger.warn(
+      `${basename(path)} is ${formatBytes(bytes)}, above the platform's 500 MB upload limit: the platform will refuse it (413). A sandbox with a raised --upload-limit takes it and checks the image on arrival; here only its manifest was checked.`,
+    );
+  }
+  return { file: path, bytes, name: manifest.name ?? nameFromFile(path), version: manifest.version, manifest, checked };
 }
 
 async function readZipManifest(path: string): Promise<ManifestReport> {
@@ -199,7 +205,11 @@ async function fullCheck(path: string, ctx: Context): Promise<void> {
   const { checkUploadZip } = await import("../archive/upload-zip.js");
   const report = await checkUploadZip(path, { sizeLimit: Number.MAX_SAFE_INTEGER });
   const errors = report.diagnostics.filter((d) => d.severity === "error");
-  if (errors.length > 0) throw new ManifestInvalidError(errors);
+  if (errors.length > 0) {
+    throw new ValidationError(`${basename(path)} would be refused by the platform: ${countLabel(errors.length, "problem")} found.`, {
+      hint: [...errors.map(formatDiagnostic), `\`c8y-ms validate ${basename(path)}\` lists them again; \`c8y-ms pack\` builds a zip the platform accepts.`].join("\n"),
+    });
+  }
   for (const warning of report.diagnostics.filter((d) => d.severity === "warning")) ctx.logger.warn(formatDiagnostic(warning));
 }
 
