@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DoctorResult } from "../src/commands/doctor.js";
+import { checkArchiveFormat, checkNode, type DoctorResult } from "../src/commands/doctor.js";
+import type { Exec } from "../src/exec.js";
 import { runCli } from "./helpers/cli.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 
@@ -61,5 +62,39 @@ describe("doctor", () => {
     const run = await runCli(["doctor", "--json"], { env: {} });
     expect(run.exitCode).toBe(1);
     expect(byName(run.json<DoctorResult>())["Platform URL"]).toMatchObject({ status: "fail", detail: "not set" });
+  });
+});
+
+describe("doctor's checks in isolation", () => {
+  it.each([
+    ["20.18.1", "ok"],
+    ["20.19.0", "ok"],
+    ["22.1.0", "ok"],
+    ["20.18.0", "fail"],
+    ["18.20.4", "fail"],
+  ])("Node.js %s is %s", (version, status) => {
+    expect(checkNode(version).status).toBe(status);
+  });
+
+  const exec = (driverStatus: string): Pick<Exec, "run"> => ({
+    run: async () => ({ stdout: driverStatus, stderr: "", tail: [] }),
+  });
+  const signal = new AbortController().signal;
+
+  it.each([
+    ["24.0.7", "[]", "ok", "a docker-archive, the format the platform reads"],
+    ["27.3.1", "[]", "ok", "OCI index files"],
+    ["28.0.1", "[]", "warn", "newer than 27"],
+    ["27.3.1", '[["driver-type","io.containerd.snapshotter.v1"]]', "warn", "containerd image store"],
+  ])("docker %s with driver status %s is %s", async (version, driver, status, detail) => {
+    const check = await checkArchiveFormat({ name: "docker", command: "docker", version }, { exec: exec(driver) as Exec, signal });
+    expect(check.status).toBe(status);
+    expect(check.detail).toContain(detail);
+    if (status === "warn") expect(check.fix).toContain("c8y-ms pack");
+  });
+
+  it("podman save writes a docker-archive", async () => {
+    const check = await checkArchiveFormat({ name: "podman", command: "podman", version: "4.3.1" }, { exec: exec("") as Exec, signal });
+    expect(check.status).toBe("ok");
   });
 });
