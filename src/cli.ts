@@ -215,6 +215,7 @@ function addPackOptions(command: Command): Command {
     .option("--image <ref>", "pack an existing local image instead of building")
     .option("--image-tar <file>", "pack an image saved by docker/podman save")
     .option("--compression-level <level>", "deflate level 0 (store) to 9", compressionLevel, 6)
+    .option("--size-limit <bytes>", "largest zip to write (default: the platform's 500 MiB, 524288000)", byteCount)
     .option("--force", "pack again even when nothing changed");
 }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkUploadZip } from "../src/archive/upload-zip.js";
+import type { PackResult } from "../src/commands/pack.js";
 import { openZip } from "../src/archive/zip-reader.js";
 import { runCli } from "./helpers/cli.js";
 import { dockerArchive, syntheticImage } from "./helpers/images.js";
@@ -22,13 +23,6 @@ const BASE = ["--build-arg", `BASE_IMAGE=${NODE_BASE_IMAGE}`];
 /** Everything this file creates in an engine, removed in afterAll. */
 const created = { docker: new Set<string>([TAG]), podman: new Set<string>() };
 
-interface PackJson {
-  file: string;
-  bytes: number;
-  sha256: string;
-  image: { ref: string; id: string; architecture: string; bytes: number };
-  upToDate: boolean;
-}
 
 async function serviceProject(dockerfile?: string, dir?: string): Promise<string> {
   dir ??= await tempDir();
@@ -67,13 +61,13 @@ afterAll(async () => {
 });
 
 describe("pack with docker (platform.md §2)", () => {
-  let packed: PackJson;
+  let packed: PackResult;
 
   it("builds the service for linux/amd64 and zips it for upload", async () => {
     const run = await runCli(["pack", ...BASE, "--json"], { cwd: projectDir });
     expect(run.stderr).toContain(`Building ${TAG} for linux/amd64 with docker`);
     expect(run.exitCode).toBe(0);
-    packed = run.json<PackJson>();
+    packed = run.json<PackResult>();
     expect(packed).toMatchObject({ file: join(projectDir, "dist", `${NAME}-1.0.0.zip`), image: { ref: TAG, architecture: "amd64" }, upToDate: false });
     expect(packed.image.id).toBe(await dockerId(TAG));
 
@@ -94,14 +88,14 @@ describe("pack with docker (platform.md §2)", () => {
   it("reuses the zip while image and manifest are unchanged", async () => {
     const run = await runCli(["pack", ...BASE, "--json"], { cwd: projectDir });
     expect(run.exitCode).toBe(0);
-    expect(run.json<PackJson>()).toEqual({ ...packed, upToDate: true });
+    expect(run.json<PackResult>()).toEqual({ ...packed, upToDate: true });
     expect(run.stderr).toContain("is up to date");
   });
 
   it("packs an existing local image with --image, to --output", async () => {
     const run = await runCli(["pack", "--image", TAG, "--output", "other.zip", "--json"], { cwd: projectDir });
     expect(run.exitCode).toBe(0);
-    expect(run.json<PackJson>()).toMatchObject({ file: join(projectDir, "other.zip"), image: { id: packed.image.id, ref: TAG } });
+    expect(run.json<PackResult>()).toMatchObject({ file: join(projectDir, "other.zip"), image: { id: packed.image.id, ref: TAG } });
     const missing = await runCli(["pack", "--image", `${NAME}:does-not-exist`], { cwd: projectDir });
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain(`✖ docker has no image ${NAME}:does-not-exist.`);
@@ -153,7 +147,7 @@ describe("pack with podman", () => {
     const run = await runCli(["pack", "--engine", "podman", ...BASE, "--json"], { cwd: dir });
     expect(run.stderr).toContain(`Building ${TAG} for linux/amd64 with podman`);
     expect(run.exitCode).toBe(0);
-    const result = run.json<PackJson>();
+    const result = run.json<PackResult>();
     expect(result.image).toMatchObject({ ref: `localhost/${TAG}`, architecture: "amd64" });
     expect((await checkUploadZip(result.file)).diagnostics).toEqual([]);
     created.docker.add(`localhost/${TAG}`);
@@ -166,7 +160,7 @@ describe("pack with podman", () => {
     const run = await runCli(["pack", "--image-tar", "oci.tar", "--output", "oci.zip", "--json"], { cwd: dir });
     expect(run.stderr).toContain("Converting oci-layout to docker-archive");
     expect(run.exitCode).toBe(0);
-    const result = run.json<PackJson>();
+    const result = run.json<PackResult>();
     const report = await checkUploadZip(result.file);
     expect(report.diagnostics).toEqual([]);
     expect(report.image?.format).toBe("docker-archive");

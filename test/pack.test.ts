@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { checkUploadZip } from "../src/archive/upload-zip.js";
+import type { PackResult } from "../src/commands/pack.js";
 import { openZip } from "../src/archive/zip-reader.js";
 import { baseEnv, runCli } from "./helpers/cli.js";
 import { dockerArchive, ociLayout, syntheticImage, writeSparseImageTar } from "./helpers/images.js";
@@ -35,15 +36,6 @@ async function leftovers(p: Project): Promise<string[]> {
   return [...dist.map((f) => `dist/${f}`), ...(await readdir(p.tmp)).map((f) => `tmp/${f}`)];
 }
 
-interface PackJson {
-  file: string;
-  bytes: number;
-  sha256: string;
-  name: string;
-  version: string;
-  image: { ref: string; id: string; architecture: string; bytes: number };
-  upToDate: boolean;
-}
 
 describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
   it("turns a Docker 25+ multi-platform save with attestations into a single linux/amd64 docker-archive", async () => {
@@ -59,7 +51,7 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
     const run = await runCli(["pack", "--image-tar", "saved.tar", "--json"], { cwd: p.dir, env: p.env });
     expect(run.stderr).toContain("Converting docker-archive+oci to docker-archive");
     expect(run.exitCode).toBe(0);
-    const result = run.json<PackJson>();
+    const result = run.json<PackResult>();
     expect(result).toMatchObject({
       file: join(p.dir, "dist", "tar-service-2.1.0.zip"),
       name: "tar-service",
@@ -104,15 +96,15 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
     const again = await runCli(["pack", "--image-tar", "saved.tar", "--json"], { cwd: p.dir, env: p.env });
     expect(again.exitCode).toBe(0);
     expect(again.stderr).toMatch(/dist\/tar-service-2\.1\.0\.zip is up to date .*--force packs again/);
-    expect(again.json<PackJson>()).toEqual({ ...first.json<PackJson>(), upToDate: true });
+    expect(again.json<PackResult>()).toEqual({ ...first.json<PackResult>(), upToDate: true });
 
     const forced = await runCli(["pack", "--image-tar", "saved.tar", "--json", "--force"], { cwd: p.dir, env: p.env });
-    expect(forced.json<PackJson>()).toEqual({ ...first.json<PackJson>(), upToDate: false });
+    expect(forced.json<PackResult>()).toEqual({ ...first.json<PackResult>(), upToDate: false });
 
     await writeFile(join(p.dir, "cumulocity.json"), JSON.stringify({ ...MANIFEST, replicas: 3 }));
     const changed = await runCli(["pack", "--image-tar", "saved.tar", "--json"], { cwd: p.dir, env: p.env });
-    expect(changed.json<PackJson>().upToDate).toBe(false);
-    expect(changed.json<PackJson>().sha256).not.toBe(first.json<PackJson>().sha256);
+    expect(changed.json<PackResult>().upToDate).toBe(false);
+    expect(changed.json<PackResult>().sha256).not.toBe(first.json<PackResult>().sha256);
   });
 
   it("refuses an arm64 image with exit 3 and how to rebuild, leaving nothing behind", async () => {
@@ -153,6 +145,15 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
     expect(run.stderr).toContain("✖ The zip would exceed the platform's limit of 500 MiB (the image is 556 MB uncompressed).");
     expect(run.stderr).toMatch(/Largest layers:\n\s+556 MB {2}RUN dd if=\/dev\/zero of=\/data\/zeros\.bin/);
     expect(run.stderr).toContain("--compression-level 6 or 9");
+    expect(await leftovers(p)).toEqual([]);
+  });
+
+  it("stops writing as soon as the zip passes --size-limit (an installation's own limit)", async () => {
+    const p = await project({ "saved.tar": dockerArchive(syntheticImage()) });
+    const run = await runCli(["pack", "--image-tar", "saved.tar", "--size-limit", "2000"], { cwd: p.dir, env: p.env });
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toContain("✖ The zip would exceed --size-limit of 2000 bytes");
+    expect(run.stderr).toContain("try --compression-level 9");
     expect(await leftovers(p)).toEqual([]);
   });
 

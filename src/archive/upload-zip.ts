@@ -23,6 +23,7 @@ export interface UploadZipReport {
 /** The platform's limit is in binary megabytes ("500 MB" = 524,288,000 bytes), so sizes near it are shown that way. */
 export function formatMebibytes(bytes: number): string {
   const mib = bytes / (1024 * 1024);
+  if (mib < 1) return `${bytes} bytes`;
   return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
 }
 

@@ -23,6 +23,8 @@ export interface PackOptions extends BuildOptions {
   imageTar?: string;
   /** 0 (store) to 9. */
   compressionLevel: number;
+  /** Largest zip to write; the platform's limit unless an installation raises it. */
+  sizeLimit?: number;
   force?: boolean;
 }
 
@@ -85,7 +87,7 @@ export async function packProject(dir: string, options: PackOptions, ctx: Contex
     // 4. A single-image linux/amd64 docker-archive, verified.
     const prepared = await prepareImage(file, scratch, tag, ctx);
     // 5. The zip.
-    const zip = await zipService(output, manifestBytes, prepared, level, ctx);
+    const zip = await zipService(output, manifestBytes, prepared, { level, limit: options.sizeLimit ?? PLATFORM_ZIP_LIMIT_BYTES }, ctx);
     ctx.logger.success(`Packed ${shown}: ${formatBytes(zip.bytes)}, image ${prepared.ref} (${TARGET_PLATFORM}, ${countLabel(prepared.layers.length, "layer")}, ${formatBytes(prepared.bytes)})`);
     const image = { ref: prepared.ref, id: prepared.id, architecture: prepared.architecture, bytes: prepared.bytes };
     // 6. Remember it.
@@ -177,8 +179,8 @@ async function prepareImage(file: ImageTarFile, scratch: string, tag: string, ct
 }
 
 /** Zips while the layers are checked against their digests; the zip is kept only if both succeed. */
-async function zipService(output: string, manifest: Buffer, image: PreparedImage, level: number, ctx: Context): Promise<ZipResult> {
-  if (level === 0 && image.bytes > PLATFORM_ZIP_LIMIT_BYTES) throw zipTooLarge(image, level);
+async function zipService(output: string, manifest: Buffer, image: PreparedImage, { level, limit }: { level: number; limit: number }, ctx: Context): Promise<ZipResult> {
+  if (level === 0 && image.bytes > limit) throw zipTooLarge(image, level, limit);
   const controller = new AbortController();
   const cancel = () => controller.abort();
   ctx.signal.addEventListener("abort", cancel);
@@ -194,7 +196,7 @@ async function zipService(output: string, manifest: Buffer, image: PreparedImage
     const result = await writeZip(output, [{ name: MANIFEST_ENTRY, data: manifest }, { name: IMAGE_ENTRY, path: image.path }], {
       level,
       signal: controller.signal,
-      limitBytes: PLATFORM_ZIP_LIMIT_BYTES,
+      limitBytes: limit,
       onProgress: (bytes) => progress.advance(bytes),
       beforeCommit: () => verifying,
     });
@@ -203,7 +205,7 @@ async function zipService(output: string, manifest: Buffer, image: PreparedImage
   } catch (error) {
     progress.fail();
     if (verifyError !== undefined && !ctx.signal.aborted) throw verifyError;
-    if (error instanceof ZipTooLargeError) throw zipTooLarge(image, level);
+    if (error instanceof ZipTooLargeError) throw zipTooLarge(image, level, limit);
     throw error;
   } finally {
     ctx.signal.removeEventListener("abort", cancel);
@@ -211,11 +213,11 @@ async function zipService(output: string, manifest: Buffer, image: PreparedImage
 }
 
 /** The zip would pass the platform's limit: say which layers weigh most and how to slim them. */
-function zipTooLarge(image: PreparedImage, level: number): ValidationError {
+function zipTooLarge(image: PreparedImage, level: number, limit: number): ValidationError {
   const largest = [...image.layers].sort((a, b) => b.size - a.size).slice(0, 5);
   const rows = largest.map((l) => `  ${formatBytes(l.size).padStart(8)}  ${l.createdBy ? truncate(l.createdBy, 70) : l.name}`);
   const compress = level === 0 ? "compress it (--compression-level 6 or 9)" : level < 9 ? "try --compression-level 9" : "";
-  return new ImageTooLargeError(`The zip would exceed the platform's limit of ${formatMebibytes(PLATFORM_ZIP_LIMIT_BYTES)} (the image is ${formatBytes(image.bytes)} uncompressed).`, {
+  return new ImageTooLargeError(`The zip would exceed ${limit === PLATFORM_ZIP_LIMIT_BYTES ? "the platform's limit" : "--size-limit"} of ${formatMebibytes(limit)} (the image is ${formatBytes(image.bytes)} uncompressed).`, {
     hint: [
       "Largest layers:",
       ...rows,

@@ -22,7 +22,7 @@ describe("engine command lines", () => {
 
   it("turns attestations off under BuildKit so `docker save` writes one image (landscape.md #6)", () => {
     expect(buildArgs("docker", { ...spec, buildKit: true, noCache: true, network: "host", buildArgs: [] })).toEqual([
-      "build", "--platform", "linux/amd64", "--provenance=false", "--sbom=false", "--tag", "svc:1.0.0",
+      "build", "--platform", "linux/amd64", "--provenance=false", "--sbom=false", "--load", "--tag", "svc:1.0.0",
       "--no-cache", "--network", "host", "--file", "/work/svc/Dockerfile", "/work/svc",
     ]);
   });

@@ -28,7 +28,8 @@ export interface BuildSpec {
 export function buildArgs(engine: EngineName, spec: BuildSpec): string[] {
   const args = ["build", "--platform", TARGET_PLATFORM];
   if (engine === "podman") args.push("--format", "docker");
-  if (engine === "docker" && spec.buildKit) args.push("--provenance=false", "--sbom=false");
+  // --load: a buildx builder with the docker-container driver keeps the image to itself otherwise.
+  if (engine === "docker" && spec.buildKit) args.push("--provenance=false", "--sbom=false", "--load");
   args.push("--tag", spec.tag);
   for (const arg of spec.buildArgs) args.push("--build-arg", arg);
   if (spec.noCache) args.push("--no-cache");

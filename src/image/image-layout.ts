@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
-import type { TarEntryType } from "../archive/tar.js";
+import type { TarEntry } from "../archive/tar.js";
 import { UPLOAD_RULES, type UploadRuleId } from "../archive/upload-rules.js";
 
 /**
@@ -38,12 +38,7 @@ export interface ImageTarReport {
 }
 
 /** One entry of the archive, with what the catalog builder learnt about its data. */
-export interface CatalogEntry {
-  name: string;
-  type: TarEntryType;
-  size: number;
-  linkName: string;
-  dataOffset: number;
+export interface CatalogEntry extends TarEntry {
   /** The data of small files that look like JSON (manifests, indexes, configs). */
   content?: Buffer;
   /** sha256 (hex) of the data, when the builder hashed it (stream inspection does). */

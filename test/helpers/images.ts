@@ -78,10 +78,16 @@ export function dockerArchive(image: SyntheticImage, repoTags: string[] | null =
     files.push({ name: `${dir}/`, type: "directory" }, { name: `${dir}/VERSION`, data: "1.0" }, { name: `${dir}/layer.tar`, data: layer });
     return `${dir}/layer.tar`;
   });
+  return tarBuffer([...files, ...configAndManifest(image, repoTags, layerNames)]);
+}
+
+/** What every docker-archive ends with: `<id>.json` and manifest.json. */
+function configAndManifest(image: SyntheticImage, repoTags: string[] | null, layerNames: string[]): TarFile[] {
   const configName = `${image.id.slice(7)}.json`;
-  files.push({ name: configName, data: image.config });
-  files.push({ name: "manifest.json", data: JSON.stringify([{ Config: configName, RepoTags: repoTags, Layers: layerNames }]) });
-  return tarBuffer(files);
+  return [
+    { name: configName, data: image.config },
+    { name: "manifest.json", data: JSON.stringify([{ Config: configName, RepoTags: repoTags, Layers: layerNames }]) },
+  ];
 }
 
 /** `podman save --format docker-archive`: layers as `<diffid>.tar`, with `<id>/layer.tar` symlinks. */
@@ -92,10 +98,7 @@ export function podmanDockerArchive(image: SyntheticImage, repoTags = ["localhos
     files.push({ name, data: layer }, { name: `${sha256Hex(`link${i}`)}/layer.tar`, type: "symlink", linkName: `../${name}` });
     return `${sha256Hex(`link${i}`)}/layer.tar`;
   });
-  const configName = `${image.id.slice(7)}.json`;
-  files.push({ name: configName, data: image.config });
-  files.push({ name: "manifest.json", data: JSON.stringify([{ Config: configName, RepoTags: repoTags, Layers: layerNames }]) });
-  return tarBuffer(files);
+  return tarBuffer([...files, ...configAndManifest(image, repoTags, layerNames)]);
 }
 
 export interface OciImageSpec {
