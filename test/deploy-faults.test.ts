@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { DeployResult } from "../src/commands/deploy.js";
-import { runCli } from "./helpers/cli.js";
+import { execa } from "execa";
+import { baseEnv, runCli } from "./helpers/cli.js";
+import { CLI_BIN } from "./helpers/paths.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 import { makeServiceZip } from "./helpers/service-zip.js";
 
@@ -113,6 +115,28 @@ describe("transient failures", () => {
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain("The platform is unavailable: read the current tenant answered 503");
     expect(run.stderr).toContain("Try again in a few minutes");
+  });
+});
+
+describe("Ctrl-C", () => {
+  it("stops an upload in flight with exit 130, and nothing lands", async () => {
+    const { name, zip } = await zipNamed("interrupted");
+    // The platform takes its time with the upload, so Ctrl-C comes while it is in flight.
+    await sandbox.setFaults([{ method: "POST", path: "/application/applications/*/binaries", delayMs: 20_000, times: 1 }]);
+    const child = execa("node", [CLI_BIN, "deploy", zip], { env: { ...baseEnv(), CI: "true", ...sandbox.env() }, extendEnv: false, reject: false });
+    let stderr = "";
+    await new Promise<void>((resolve) => {
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr += String(chunk);
+        if (stderr.includes("Uploading")) resolve();
+      });
+    });
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toContain("Interrupted");
+    expect(String(result.stderr)).not.toContain(sandbox.admin.password);
+    expect(await activeVersion(name)).toBeUndefined();
   });
 });
 
