@@ -155,6 +155,15 @@ describe("deploy failures", () => {
     expect(after?.activeVersionId).toBe(before?.activeVersionId);
   });
 
+  it("a zip over the size limit is refused before anything is sent (exit 3)", async () => {
+    const name = uniqueName("toolarge");
+    const run = await runCli(["deploy", await zipOf(manifest(name)), "--size-limit", "1000"], { env: sandbox.env() });
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(/service\.zip has \d+ bytes; the platform accepts at most 1000 bytes\./);
+    expect(run.stderr).toContain("--size-limit");
+    expect(await appsNamed(name)).toEqual([]);
+  });
+
   it("an invalid manifest in the zip is exit 3 with its place", async () => {
     const zip = await zipOf(manifest("Bad_Name"));
     const run = await runCli(["deploy", zip], { env: sandbox.env() });

@@ -27,7 +27,8 @@ export async function run({ bytes = 2 * GIB, runs = 5 } = {}) {
     const app = await createApplication(sandbox.ready.url, auth, "bench-upload");
     const env = { ...process.env, CI: "true", C8Y_HOST: sandbox.ready.url, C8Y_TENANT: admin.tenant, C8Y_USER: admin.user, C8Y_PASSWORD: admin.password };
     const result = compare({
-      a: { command: process.execPath, args: [CLI, "deploy", zip, "--no-subscribe"], env },
+      // --size-limit: like the sandbox, accept more than the platform's 500 MiB.
+      a: { command: process.execPath, args: [CLI, "deploy", zip, "--no-subscribe", "--size-limit", String(size)], env },
       b: {
         command: "curl",
         args: ["-sSf", "-o", "/dev/null", "-u", auth, "-H", "accept: application/json", "-F", `file=@${zip};type=application/zip`, `${sandbox.ready.url}/application/applications/${app.id}/binaries`],
