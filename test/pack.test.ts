@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -7,7 +8,7 @@ import { checkUploadZip } from "../src/archive/upload-zip.js";
 import type { PackResult } from "../src/commands/pack.js";
 import { openZip } from "../src/archive/zip-reader.js";
 import { baseEnv, runCli } from "./helpers/cli.js";
-import { dockerArchive, ociLayout, syntheticImage, writeSparseImageTar } from "./helpers/images.js";
+import { dockerArchive, layerTar, ociLayout, syntheticImage, writeSparseImageTar } from "./helpers/images.js";
 import { CLI_BIN } from "./helpers/paths.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -149,10 +150,11 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
   });
 
   it("stops writing as soon as the zip passes --size-limit (an installation's own limit)", async () => {
-    const p = await project({ "saved.tar": dockerArchive(syntheticImage()) });
-    const run = await runCli(["pack", "--image-tar", "saved.tar", "--size-limit", "2000"], { cwd: p.dir, env: p.env });
+    const noise = syntheticImage({ layers: [layerTar({ "app/noise.bin": randomBytes(3 * 1024 * 1024) })] });
+    const p = await project({ "saved.tar": dockerArchive(noise) });
+    const run = await runCli(["pack", "--image-tar", "saved.tar", "--size-limit", "1048576"], { cwd: p.dir, env: p.env });
     expect(run.exitCode).toBe(3);
-    expect(run.stderr).toContain("✖ The zip would exceed --size-limit of 2000 bytes");
+    expect(run.stderr).toContain("✖ The zip would exceed --size-limit of 1 MiB (the image is 3.2 MB uncompressed).");
     expect(run.stderr).toContain("try --compression-level 9");
     expect(await leftovers(p)).toEqual([]);
   });
