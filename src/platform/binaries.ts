@@ -30,14 +30,7 @@ export async function uploadBinary(client: PlatformClient, app: Application, fil
   const before = app.activeVersionId;
   let progress: Progress | undefined;
   let sent = 0;
-  const body = multipartFile(file, (bytes) => {
-    sent += bytes;
-    progress?.advance(bytes);
-    if (sent === file.bytes) {
-      progress?.done();
-      options.onSent?.();
-    }
-  }, options.gate);
+  const body = multipartFile(file, options.gate);
   try {
     const response = await client.send({
       method: "POST",
@@ -46,9 +39,19 @@ export async function uploadBinary(client: PlatformClient, app: Application, fil
         headers: body.headers,
         open: () => {
           progress?.fail();
+          const attempt = options.progress(`Uploading ${file.fileName}`, file.bytes);
+          progress = attempt;
           sent = 0;
-          progress = options.progress(`Uploading ${file.fileName}`, file.bytes);
-          return body.open();
+          return body.open((bytes) => {
+            // A broken attempt's stream may still be drained after the next one opened.
+            if (attempt !== progress) return;
+            sent += bytes;
+            attempt.advance(bytes);
+            if (sent === file.bytes) {
+              attempt.done();
+              options.onSent?.();
+            }
+          });
         },
       },
       landed: async () => {

@@ -17,6 +17,11 @@ const CHUNK_BYTES = 1024 * 1024;
  */
 const RING_SIZE = 4;
 
+/** Like any body, opened once per attempt; each attempt reports its own bytes. */
+export interface MultipartFileBody extends BodySource {
+  open(onBytes?: (bytes: number) => void): AsyncIterable<Uint8Array>;
+}
+
 export interface FileToUpload {
   path: string;
   /** Size in bytes when the upload was planned; the file must not change meanwhile. */
@@ -29,11 +34,12 @@ export interface FileToUpload {
  * A `multipart/form-data` body with one file part named `file` (platform.md §3.3 #7; the
  * Maven plugin's content type `application/zip`), streamed from disk: the preamble, the file,
  * the epilogue, with an exact Content-Length so nothing is chunked or buffered. Each
- * `open()` starts a fresh stream, so a retry sends the file again from its first byte.
- * `gate`, when given, must resolve before the file's last chunk is sent; if it rejects, the
+ * `open()` starts a fresh stream, so a retry sends the file again from its first byte; its
+ * `onBytes` hears only that stream's file bytes, so an abandoned attempt still being drained
+ * cannot count towards the next one. `gate`, when given, must resolve before the file's last chunk is sent; if it rejects, the
  * upload fails with its error and never completes.
  */
-export function multipartFile(file: FileToUpload, onBytes: (bytes: number) => void = () => {}, gate?: () => Promise<void>): BodySource {
+export function multipartFile(file: FileToUpload, gate?: () => Promise<void>): MultipartFileBody {
   const boundary = `----c8y-ms-${randomBytes(12).toString("hex")}`;
   const safeName = file.fileName.replace(/["\r\n\\]/g, "_");
   const preamble = Buffer.from(
@@ -46,7 +52,7 @@ export function multipartFile(file: FileToUpload, onBytes: (bytes: number) => vo
       "content-type": `multipart/form-data; boundary=${boundary}`,
       "content-length": String(preamble.length + file.bytes + epilogue.length),
     },
-    open: () => parts(file, preamble, epilogue, onBytes, gate),
+    open: (onBytes = () => {}) => parts(file, preamble, epilogue, onBytes, gate),
   };
 }
 
