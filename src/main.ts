@@ -3,7 +3,7 @@ import { CommanderError } from "commander";
 import { createProgram, type RunCommand } from "./cli.js";
 import type { Context } from "./context.js";
 import { CliError, ExitCode, UsageError } from "./errors.js";
-import type { Redactor } from "./secrets.js";
+import { Redactor } from "./secrets.js";
 
 /** How long a command may take to clean up after Ctrl-C before we exit anyway. */
 const CANCEL_GRACE_MS = 5000;
@@ -18,7 +18,10 @@ interface Outcome {
  */
 export async function main(argv: string[]): Promise<void> {
   const controller = new AbortController();
-  let redactor: Redactor | undefined;
+  // Known before any argument is parsed, so even a usage error cannot echo them.
+  const redactor = new Redactor();
+  redactor.add(process.env.C8Y_PASSWORD);
+  redactor.add(process.env.C8Y_TOKEN);
   let ctx: Context | undefined;
   const wantsJson = argv.includes("--json");
 
@@ -34,8 +37,7 @@ export async function main(argv: string[]): Promise<void> {
 
   const run: RunCommand = async (body, globals) => {
     const { createContext } = await import("./context.js");
-    ctx = createContext(globals, process, controller.signal);
-    redactor = ctx.redactor;
+    ctx = createContext(globals, process, controller.signal, redactor);
     const result = await body(ctx);
     // `data: undefined`: the command printed its document itself (sandbox prints it when ready).
     if (globals.json && result.data !== undefined) ctx.stdout.write(`${ctx.redactor.redact(JSON.stringify(result.data, null, 2))}\n`);
@@ -74,9 +76,14 @@ function toReportable(error: unknown, argv: string[], program: import("commander
     }
     const sub = program.commands.find((c) => c.name() === argv.find((a) => !a.startsWith("-")));
     const usage = sub ? `c8y-ms ${sub.name()} ${sub.usage()}` : `c8y-ms ${program.usage()}`;
-    const message = error.message.replace(/^error:\s*/, "").replace(/\s*\n\s*/g, " ");
+    // `--password=...` typed by mistake: name the option, never echo its value.
+    const message = error.message.replace(/^error:\s*/, "").replace(/\s*\n\s*/g, " ").replace(/'(--?[^'=\s]+)=[^']*'/g, "'$1'");
+    const help = `Usage: ${usage}\nRun \`c8y-ms ${sub ? `${sub.name()} ` : ""}--help\` for every option.`;
+    const secretFlag = error.code === "commander.unknownOption" && /pass|token|secret/i.test(message);
     return new UsageError(capitalize(message), {
-      hint: `Usage: ${usage}\nRun \`c8y-ms ${sub ? `${sub.name()} ` : ""}--help\` for every option.`,
+      hint: secretFlag
+        ? `c8y-ms takes no password or token as a flag (shell history and CI logs keep them): set C8Y_PASSWORD or C8Y_TOKEN, or pipe the password to --password-stdin.\n${help}`
+        : help,
     });
   }
   return { unexpected: error };
@@ -85,12 +92,12 @@ function toReportable(error: unknown, argv: string[], program: import("commander
 interface ReportOptions {
   json: boolean;
   ctx: Context | undefined;
-  redactor: Redactor | undefined;
+  redactor: Redactor;
 }
 
 function report(error: Reportable, { json, ctx, redactor }: ReportOptions): number {
   if ("silent" in error) return ExitCode.Ok;
-  const clean = (text: string) => (redactor ? redactor.redact(text) : text);
+  const clean = (text: string) => redactor.redact(text);
   const debug = Boolean(ctx?.options.verbose) || process.env.C8Y_MS_DEBUG === "1";
 
   let code: string;

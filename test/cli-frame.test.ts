@@ -59,4 +59,24 @@ describe("the command-line frame (spec/cli.md, Global behaviour)", () => {
     expect(body.error.message).toContain("--strcit");
     expect(body.error.hint).toContain("Usage: c8y-ms validate");
   });
+
+  it.each([["status", "svc", "--password=pw-typed-1"], ["deploy", "--token=pw-typed-1"], ["status", "svc", "--password-stdin=pw-typed-1", "--json"]])(
+    "never echoes a password typed as a flag value (%s %s %s), and says how to pass it instead",
+    async (...args) => {
+      const run = await runCli(args, { secrets: ["pw-typed-1"] });
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr).toMatch(/Unknown option '--(password|password-stdin|token)'/);
+      expect(run.stderr).toContain("set C8Y_PASSWORD or C8Y_TOKEN, or pipe the password to --password-stdin");
+    },
+  );
+
+  it("masks C8Y_PASSWORD and C8Y_TOKEN wherever they turn up, even in a usage error or a path", async () => {
+    const env = { C8Y_PASSWORD: "env-pw-2", C8Y_TOKEN: "env-token-3" };
+    const asPath = await runCli(["deploy", "env-pw-2"], { env });
+    expect(asPath.exitCode).toBe(2);
+    expect(asPath.stderr).toContain("✖ *** does not exist.");
+    const asCommand = await runCli(["env-token-3"], { env });
+    expect(asCommand.exitCode).toBe(2);
+    expect(asCommand.stderr).toContain("Unknown command '***'");
+  });
 });
