@@ -108,6 +108,17 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
     expect(changed.json<PackResult>().sha256).not.toBe(first.json<PackResult>().sha256);
   });
 
+  it("packs again when the same image comes under another tag: the tag is inside image.tar", async () => {
+    const image = syntheticImage();
+    const p = await project({ "one.tar": dockerArchive(image, ["svc:1"]), "other.tar": dockerArchive(image, ["svc:other"]) });
+    const first = await runCli(["pack", "--image-tar", "one.tar", "--json"], { cwd: p.dir, env: p.env });
+    expect(first.json<PackResult>().image.ref).toBe("svc:1");
+    const retagged = await runCli(["pack", "--image-tar", "other.tar", "--json"], { cwd: p.dir, env: p.env });
+    expect(retagged.json<PackResult>()).toMatchObject({ upToDate: false, image: { id: image.id, ref: "svc:other" } });
+    const report = await checkUploadZip(retagged.json<PackResult>().file);
+    expect(report.image?.images).toMatchObject([{ repoTags: ["svc:other"] }]);
+  });
+
   it("refuses an arm64 image with exit 3 and how to rebuild, leaving nothing behind", async () => {
     const p = await project({ "saved.tar": dockerArchive(syntheticImage({ architecture: "arm64" })) });
     const run = await runCli(["pack", "--image-tar", "saved.tar"], { cwd: p.dir, env: p.env });

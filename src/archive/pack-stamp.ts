@@ -10,6 +10,8 @@ import { writeFileAtomic } from "../fs/atomic.js";
 export interface PackStamp {
   /** The image as the engine or the archive names it (engine id, or config digest of a saved tar). */
   source: string;
+  /** What names the image inside the zip (the tag asked for, or the saved archive's own tags). */
+  naming: string;
   /** sha256 of the manifest as written into the zip. */
   manifest: string;
   level: number;
@@ -18,7 +20,7 @@ export interface PackStamp {
 }
 
 /** Bump when the zip's layout changes, so older zips are packed again. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface StampFile {
   format: number;
@@ -40,9 +42,9 @@ async function readStamps(projectDir: string): Promise<StampFile> {
 }
 
 /** The stamp of `zipPath` if the zip there is still exactly what was recorded and the inputs match. */
-export async function upToDateStamp(projectDir: string, zipPath: string, wanted: Pick<PackStamp, "source" | "manifest" | "level">): Promise<PackStamp | undefined> {
+export async function upToDateStamp(projectDir: string, zipPath: string, wanted: Pick<PackStamp, "source" | "naming" | "manifest" | "level">): Promise<PackStamp | undefined> {
   const stamp = (await readStamps(projectDir)).zips[zipPath];
-  if (!stamp || stamp.source !== wanted.source || stamp.manifest !== wanted.manifest || stamp.level !== wanted.level) return undefined;
+  if (!stamp || stamp.source !== wanted.source || stamp.naming !== wanted.naming || stamp.manifest !== wanted.manifest || stamp.level !== wanted.level) return undefined;
   const info = await stat(zipPath).catch(() => undefined);
   if (!info || info.size !== stamp.zip.bytes || info.mtimeMs !== stamp.zip.mtimeMs) return undefined;
   return stamp;

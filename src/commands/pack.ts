@@ -71,7 +71,7 @@ export async function packProject(dir: string, options: PackOptions, ctx: Contex
   // 2. The image.
   const source = await imageSource(projectDir, tag, options, ctx);
 
-  const wanted = { source: source.id, manifest: sha256(manifestBytes), level };
+  const wanted = { source: source.id, naming: source.naming, manifest: sha256(manifestBytes), level };
   const stamp = options.force ? undefined : await upToDateStamp(projectDir, output, wanted);
   if (stamp) {
     ctx.logger.success(`${shown} is up to date (same image ${short(stamp.image.id)} and manifest); --force packs again.`);
@@ -105,6 +105,8 @@ export async function packProject(dir: string, options: PackOptions, ctx: Contex
 interface ImageSource {
   /** What identifies the image: the engine's id, or the config digest of a saved archive. */
   id: string;
+  /** What the zip will call it: another tag of the same image is another zip. */
+  naming: string;
   /** A given archive, already inspected. */
   file?: ImageTarFile;
   /** Saves the engine's image into `dir`; returns the archive's path. */
@@ -118,7 +120,8 @@ async function imageSource(projectDir: string, tag: string, options: PackOptions
       throw new UsageError(`${options.imageTar} does not exist.`, { hint: "Pass the file written by `docker save -o <file> <image>` or `podman save -o <file> <image>`." });
     }
     const file = await inspectImageTarFile(path);
-    return { id: selectImage(file).info.id, file };
+    const { info } = selectImage(file);
+    return { id: info.id, naming: `${info.repoTags.join(",")} ${tag}`, file };
   }
   const engine = await detectEngine(ctx, options.engine);
   if (options.image) {
@@ -129,10 +132,10 @@ async function imageSource(projectDir: string, tag: string, options: PackOptions
     if (`${found.os}/${found.architecture}` !== TARGET_PLATFORM) {
       throw new ImageRejectedError(`${options.image} is built for ${found.os}/${found.architecture}; Cumulocity runs only ${TARGET_PLATFORM} images.`, { hint: REBUILD_HINT });
     }
-    return { id: found.id, save: (dir) => saveToScratch(ctx, engine, options.image!, found.size, dir) };
+    return { id: found.id, naming: `${options.image} ${tag}`, save: (dir) => saveToScratch(ctx, engine, options.image!, found.size, dir) };
   }
   const built = await buildServiceImage(projectDir, tag, options, engine, ctx);
-  return { id: built.id, save: (dir) => saveToScratch(ctx, engine, tag, built.size, dir) };
+  return { id: built.id, naming: tag, save: (dir) => saveToScratch(ctx, engine, tag, built.size, dir) };
 }
 
 async function saveToScratch(ctx: Context, engine: Engine, ref: string, expectedBytes: number, dir: string): Promise<string> {
