@@ -84,6 +84,10 @@ describe("pack with docker (platform.md §2)", () => {
     expect(run.exitCode).toBe(0);
     expect(run.json<PackResult>()).toEqual({ ...packed, upToDate: true });
     expect(run.stderr).toContain("is up to date");
+
+    const retagged = await runCli(["pack", ...BASE, "--tag", `${NAME}:retagged`, "--output", "retagged.zip", "--json"], { cwd: projectDir });
+    created.docker.add(`${NAME}:retagged`);
+    expect(retagged.json<PackResult>()).toMatchObject({ upToDate: false, image: { id: packed.image.id, ref: `${NAME}:retagged` } });
   });
 
   it("packs an existing local image with --image, to --output", async () => {
@@ -123,6 +127,9 @@ describe("pack with docker (platform.md §2)", () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(await readdir(dir)).not.toContain("dist");
     expect(await readdir(tmp)).toEqual([]);
+    // Nor the container of the failed step (the legacy builder keeps it without --force-rm).
+    const containers = await execa("docker", ["ps", "--all", "--no-trunc", "--format", "{{.Command}}"]);
+    expect(containers.stdout).not.toContain("marker-$((6*7))");
   });
 });
 

@@ -30,6 +30,8 @@ export function buildArgs(engine: EngineName, spec: BuildSpec): string[] {
   if (engine === "podman") args.push("--format", "docker");
   // --load: a buildx builder with the docker-container driver keeps the image to itself otherwise.
   if (engine === "docker" && spec.buildKit) args.push("--provenance=false", "--sbom=false", "--load");
+  // The legacy builder keeps the container of a failed step unless told otherwise.
+  if (engine === "docker" && !spec.buildKit) args.push("--force-rm");
   args.push("--tag", spec.tag);
   for (const arg of spec.buildArgs) args.push("--build-arg", arg);
   if (spec.noCache) args.push("--no-cache");
@@ -69,11 +71,15 @@ export class EngineCommandError extends CliError {
 
 type EngineContext = Pick<Context, "exec" | "logger" | "signal" | "env">;
 
+/**
+ * Whether `docker build` is BuildKit: only then does it take the attestation flags. An
+ * installed buildx alone does not say so (Docker before 23, or DOCKER_BUILDKIT=0, still run
+ * the legacy builder), but the flags that `docker build --help` lists do.
+ */
 export async function usesBuildKit(ctx: EngineContext, engine: Engine): Promise<boolean> {
-  if (engine.name !== "docker" || ctx.env.DOCKER_BUILDKIT === "0") return false;
+  if (engine.name !== "docker") return false;
   try {
-    await ctx.exec.run(engine.command, ["buildx", "version"], { signal: ctx.signal });
-    return true;
+    return (await ctx.exec.run(engine.command, ["build", "--help"], { signal: ctx.signal })).stdout.includes("--provenance");
   } catch (error) {
     if (error instanceof CommandFailedError) return false;
     throw error;
