@@ -11,6 +11,9 @@ from .platform import Platform
 from .server import Service, ServiceUsers
 from .service_users import FixedServiceUser, SubscribedServiceUsers
 
+# The platform kills a container 30 s after SIGTERM: finish in time, whatever is still running.
+STOP_GRACE_SECONDS = 20
+
 
 def main() -> int:
     log = create_log()
@@ -51,7 +54,9 @@ def main() -> int:
     log("INFO", f"{received[0]}: finishing requests in flight")
     service_users.stop()
     service.shutdown()  # no new requests
-    service.server_close()  # waits for the requests in flight
+    if not service.wait_idle(STOP_GRACE_SECONDS):
+        log("WARN", f"Requests still running after {STOP_GRACE_SECONDS}s: stopping anyway")
+    service.server_close()
     log("INFO", "Stopped")
     return 0
 

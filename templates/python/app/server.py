@@ -2,6 +2,7 @@
 with the caller's Authorization header unchanged."""
 
 import json
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional, Tuple, TypeVar, Union
@@ -17,15 +18,44 @@ T = TypeVar("T")
 
 
 class Service(ThreadingHTTPServer):
-    # Each request runs in its own thread; server_close() waits for those in flight.
-    daemon_threads = False
-    block_on_close = True
+    # Each request runs in its own thread, counted, so that a stop waits for the requests in
+    # flight but not forever: daemon threads do not keep the process alive past wait_idle().
+    daemon_threads = True
+    block_on_close = False
 
     def __init__(self, address: Tuple[str, int], platform: Platform, service_users: ServiceUsers, log: Log) -> None:
         super().__init__(address, Handler)
         self.platform = platform
         self.service_users = service_users
         self.log = log
+        self._in_flight = 0
+        self._idle = threading.Condition()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Counted here, in the accepting thread, so a request accepted just before a stop is waited for.
+        with self._idle:
+            self._in_flight += 1
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._finished()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._finished()
+
+    def _finished(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True when no request is in flight, waiting at most `timeout` seconds for that."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -1,6 +1,7 @@
 """The credentials the service uses to act in a tenant: that tenant's service user."""
 
 import threading
+import time
 from typing import Callable, Dict, List, Optional
 
 from .config import Credentials
@@ -8,17 +9,30 @@ from .log import Log
 
 # The platform's Java SDK polls every 10 s; a minute is enough because unknown tenants reload at once.
 REFRESH_INTERVAL_SECONDS = 60.0
+# A tenant that was not in the list, or whose password was refused, makes the list be read again
+# at most this often: callers from a tenant that is not subscribed cannot make every request a
+# call to the platform.
+TENANT_RECHECK_SECONDS = 5.0
 
 
 class SubscribedServiceUsers:
     """MULTI_TENANT: one instance serves every subscribed tenant. The list of service users is read
-    at start, every `interval` seconds, and whenever a request comes from a tenant not in it. A
-    failed read keeps the last list: the platform being briefly unreachable must not lock tenants out."""
+    at start, every `interval` seconds, and when a request comes from a tenant not in it (at most
+    every TENANT_RECHECK_SECONDS per tenant). A failed read keeps the last list: the platform being
+    briefly unreachable must not lock tenants out."""
 
-    def __init__(self, load: Callable[[], List[Credentials]], log: Log, interval: float = REFRESH_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        load: Callable[[], List[Credentials]],
+        log: Log,
+        interval: float = REFRESH_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._load = load
         self._log = log
         self._interval = interval
+        self._clock = clock
+        self._rechecked: Dict[str, float] = {}
         self._users: Dict[str, Credentials] = {}
         self._reload_lock = threading.Lock()
         self._reloads = 0
@@ -34,8 +48,22 @@ class SubscribedServiceUsers:
 
     def for_tenant(self, tenant: str, reload: bool = False) -> Optional[Credentials]:
         """The service user of `tenant`. An unknown tenant (just subscribed?) or `reload` reads the list again first."""
-        if reload or tenant not in self._users:
+        def wanted() -> bool:
+            return reload or tenant not in self._users
+
+        if not wanted():
+            return self._users.get(tenant)
+        last = self._rechecked.get(tenant)
+        if last is not None and self._clock() - last < TENANT_RECHECK_SECONDS:
+            with self._reload_lock:  # a read in progress is still worth waiting for
+                pass
+        else:
             self.reload()
+            # Still unknown, or its password needed a fresh read: not again for a while.
+            if wanted():
+                self._rechecked[tenant] = self._clock()
+            else:
+                self._rechecked.pop(tenant, None)
         return self._users.get(tenant)
 
     def reload(self) -> None:

@@ -1,5 +1,7 @@
 import json
+import socket
 import threading
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -130,6 +132,28 @@ class UnreachablePlatformTest(unittest.TestCase):
         self.addCleanup(stop, service)
         status, _, body = call(f"{url}/hello", basic_auth(platform.users[0]))
         self.assertEqual((status, body), (502, {"error": "The platform did not answer as expected; try again."}))
+
+
+class StopTest(unittest.TestCase):
+    def test_a_stop_waits_for_requests_in_flight_but_not_for_a_client_that_stopped_sending(self) -> None:
+        platform = FakePlatform()
+        self.addCleanup(platform.close)
+        service = Service(("127.0.0.1", 0), Platform(platform.url), FixedServiceUser(platform.service_users[0]), quiet)
+        start(service)
+        self.addCleanup(service.server_close)
+        stuck = socket.create_connection(service.server_address)
+        self.addCleanup(stuck.close)
+        stuck.sendall(b"GET /health HTTP/1.1\r\nHost: service\r\n")  # never the blank line that ends it
+        deadline = time.monotonic() + 5
+        while service.wait_idle(0) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+        service.shutdown()
+        started = time.monotonic()
+        self.assertFalse(service.wait_idle(0.3), "the half-sent request is still in flight")
+        self.assertLess(time.monotonic() - started, 2)
+        stuck.close()
+        self.assertTrue(service.wait_idle(5), "the request ends when its client goes")
 
 
 if __name__ == "__main__":

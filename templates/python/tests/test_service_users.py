@@ -4,7 +4,7 @@ import unittest
 from typing import List
 
 from app.config import Credentials
-from app.service_users import SubscribedServiceUsers
+from app.service_users import TENANT_RECHECK_SECONDS, SubscribedServiceUsers
 
 T100 = Credentials("t100", "service_my-service", "one")
 T200 = Credentials("t200", "service_my-service", "two")
@@ -36,6 +36,24 @@ class SubscribedServiceUsersTest(unittest.TestCase):
             thread.join()
         self.assertEqual(results, [T100, T100, T100])
         self.assertEqual(len(reads), 1)
+
+    def test_a_tenant_that_is_not_subscribed_makes_the_list_be_read_again_at_most_every_recheck_period(self) -> None:
+        reads = []
+        clock = [1000.0]
+
+        def load() -> List[Credentials]:
+            reads.append(1)
+            return [T100]
+
+        users = SubscribedServiceUsers(load, Recorder(), clock=lambda: clock[0])
+        self.assertEqual(users.for_tenant("t100"), T100)
+        self.assertIsNone(users.for_tenant("t999"))
+        self.assertIsNone(users.for_tenant("t999"))
+        self.assertIsNone(users.for_tenant("t999", reload=True))
+        self.assertEqual(len(reads), 2, "one read at start, one for three requests from t999")
+        clock[0] += TENANT_RECHECK_SECONDS
+        self.assertIsNone(users.for_tenant("t999"))
+        self.assertEqual(len(reads), 3, "asked again once the pause is over")
 
     def test_the_list_is_read_again_every_interval_and_changes_are_logged_without_passwords(self) -> None:
         listed = [T100]
