@@ -10,15 +10,23 @@ export interface ServiceUsers {
 
 /** The platform's Java SDK polls every 10 s; a minute is enough because unknown tenants reload at once. */
 export const REFRESH_INTERVAL_MS = 60_000;
+/**
+ * A tenant that was not in the list, or whose password was refused, makes the list be read
+ * again at most this often: callers from a tenant that is not subscribed cannot make every
+ * request a call to the platform.
+ */
+export const TENANT_RECHECK_MS = 5_000;
 
 /**
  * MULTI_TENANT: one instance serves every subscribed tenant. The list of service users is read
- * at start, every `intervalMs`, and whenever a request comes from a tenant not in it. A failed
- * read keeps the last list: the platform being briefly unreachable must not lock tenants out.
+ * at start, every `intervalMs`, and when a request comes from a tenant not in it (at most every
+ * TENANT_RECHECK_MS per tenant). A failed read keeps the last list: the platform being briefly
+ * unreachable must not lock tenants out.
  */
-export function subscribedServiceUsers(load: () => Promise<Credentials[]>, log: Logger, intervalMs = REFRESH_INTERVAL_MS): ServiceUsers {
+export function subscribedServiceUsers(load: () => Promise<Credentials[]>, log: Logger, intervalMs = REFRESH_INTERVAL_MS, now = Date.now): ServiceUsers {
   let users = new Map<string, Credentials>();
   let loading: Promise<void> | undefined;
+  const rechecked = new Map<string, number>();
 
   const reload = (): Promise<void> => {
     loading ??= load()
@@ -43,7 +51,17 @@ export function subscribedServiceUsers(load: () => Promise<Credentials[]>, log: 
 
   return {
     async forTenant(tenant, options = {}) {
-      if (options.reload || !users.has(tenant)) await reload();
+      const wanted = () => options.reload || !users.has(tenant);
+      if (!wanted()) return users.get(tenant);
+      const last = rechecked.get(tenant);
+      if (last !== undefined && now() - last < TENANT_RECHECK_MS) {
+        await loading;
+      } else {
+        await reload();
+        // Still unknown, or its password needed a fresh read: not again for a while.
+        if (wanted()) rechecked.set(tenant, now());
+        else rechecked.delete(tenant);
+      }
       return users.get(tenant);
     },
     stop: () => clearInterval(timer),

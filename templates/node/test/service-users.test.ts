@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Credentials } from "../src/config.js";
 import { createLogger } from "../src/log.js";
-import { subscribedServiceUsers } from "../src/service-users.js";
+import { REFRESH_INTERVAL_MS, subscribedServiceUsers, TENANT_RECHECK_MS } from "../src/service-users.js";
 
 const t100: Credentials = { tenant: "t100", user: "service_my-service", password: "one" };
 const t200: Credentials = { tenant: "t200", user: "service_my-service", password: "two" };
@@ -23,6 +23,26 @@ test("concurrent requests for an unknown tenant share one read of the subscripti
   users.stop();
   assert.deepEqual(results, [t100, t100, t100]);
   assert.equal(reads, 1);
+});
+
+test("a tenant that is not subscribed makes the list be read again at most every TENANT_RECHECK_MS", async () => {
+  let reads = 0;
+  let clock = 1_000_000;
+  const { log } = recordingLogger();
+  const users = subscribedServiceUsers(async () => {
+    reads++;
+    return [t100];
+  }, log, REFRESH_INTERVAL_MS, () => clock);
+  assert.equal(await users.forTenant("t100"), t100);
+  const atStart = reads;
+  assert.equal(await users.forTenant("t999"), undefined);
+  assert.equal(await users.forTenant("t999"), undefined);
+  assert.equal(await users.forTenant("t999", { reload: true }), undefined);
+  assert.equal(reads, atStart + 1, "one read for three requests");
+  clock += TENANT_RECHECK_MS;
+  assert.equal(await users.forTenant("t999"), undefined);
+  assert.equal(reads, atStart + 2, "asked again once the pause is over");
+  users.stop();
 });
 
 test("the list is read again every interval, and changes are logged without passwords", async () => {
