@@ -13,6 +13,8 @@ describe("the npm package", () => {
     const shipped = info.files.map((f) => f.path);
     expect(shipped).toContain("bin/c8y-ms.js");
     expect(shipped).toContain("dist/main.js");
+    expect(shipped).toContain("schemas/cumulocity.schema.json");
+    expect(shipped).toContain("templates/node/package-lock.json");
     expect(shipped.some((p) => p.startsWith("src/") || p.startsWith("test/"))).toBe(false);
 
     const project = await tempDir({ "package.json": JSON.stringify({ name: "consumer", version: "1.0.0", private: true }) });
@@ -21,5 +23,17 @@ describe("the npm package", () => {
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain("Usage: c8y-ms");
     expect(await readdir(join(project, "node_modules", ".bin"))).toContain("c8y-ms");
+
+    // What `npx c8y-ms init` prints next must work without c8y-ms on PATH.
+    const init = await execa("npx", ["--no-install", "c8y-ms", "init", "svc", "--template", "dockerfile", "--name", "svc", "--no-git"], {
+      cwd: project,
+      env: { CI: "true" },
+      reject: false,
+    });
+    expect(init.exitCode).toBe(0);
+    expect(init.stderr).toMatch(/^ {2}npx c8y-ms validate +# check cumulocity\.json$/m);
+    expect(init.stderr).toMatch(/^ {2}npx c8y-ms deploy dist\/svc-1\.0\.0-SNAPSHOT\.zip --wait/m);
+    const validate = await execa("npx", ["--no-install", "c8y-ms", "validate"], { cwd: join(project, "svc"), reject: false });
+    expect(validate.exitCode).toBe(0);
   });
 });

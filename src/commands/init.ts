@@ -71,7 +71,7 @@ export async function init(dir: string | undefined, options: InitOptions, ctx: C
     const git = await initGit(targetDir, options.git, created, ctx);
 
     // 5. What to run next.
-    const nextSteps = nextCommands(template, relative(ctx.cwd, targetDir), install !== "done", await packedZip(targetDir));
+    const nextSteps = nextCommands(template, relative(ctx.cwd, targetDir), install !== "done", await packedZip(targetDir), cliInvocation(ctx.env));
     ctx.logger.info("");
     ctx.logger.info("Next steps:");
     for (const line of nextStepLines(nextSteps)) ctx.logger.info(`  ${line}`);
@@ -254,15 +254,21 @@ function stepFailure(error: CommandNotFoundError | CommandFailedError): string {
   return `${error.message}${last ? ` ${last.trim()}` : ""}`;
 }
 
+/** `npx c8y-ms init` leaves nothing on PATH: the next steps then go through npx too. */
+function cliInvocation(env: Context["env"]): string {
+  return env.npm_command === "exec" ? "npx c8y-ms" : "c8y-ms";
+}
+
 /**
  * `relativeDir` is "" when the project is the working directory. Deploy takes the zip pack
  * wrote: given the directory it would build again, without pack's build arguments.
  */
-function nextCommands(template: Template, relativeDir: string, needsInstall: boolean, zip: string | undefined): string[] {
+function nextCommands(template: Template, relativeDir: string, needsInstall: boolean, zip: string | undefined, cli: string): string[] {
   const commands: string[] = [];
   if (relativeDir !== "") commands.push(`cd ${shellQuote(relativeDir)}`);
   if (needsInstall && template.install) commands.push(template.install.join(" "));
-  commands.push("c8y-ms validate", `c8y-ms pack --build-arg BASE_IMAGE=${template.baseImage}`, "c8y-ms sandbox", zip ? `c8y-ms deploy ${zip} --wait` : "c8y-ms deploy --wait");
+  const steps = ["validate", `pack --build-arg BASE_IMAGE=${template.baseImage}`, "sandbox", zip ? `deploy ${zip} --wait` : "deploy --wait"];
+  commands.push(...steps.map((step) => `${cli} ${step}`));
   return commands;
 }
 
@@ -284,7 +290,7 @@ const STEP_NOTES: Readonly<Record<string, string>> = {
 function nextStepLines(commands: readonly string[]): string[] {
   const width = Math.max(...commands.map((c) => c.length));
   return commands.map((c) => {
-    const note = c.startsWith("c8y-ms ") ? STEP_NOTES[c.split(" ")[1] ?? ""] : undefined;
+    const note = STEP_NOTES[/^(?:npx )?c8y-ms (\w+)/.exec(c)?.[1] ?? ""];
     return note ? `${c.padEnd(width)}  # ${note}` : c;
   });
 }
