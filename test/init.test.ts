@@ -159,6 +159,21 @@ describe("a directory that is not empty", () => {
     expect(await readFile(join(cwd, "svc/notes.txt"), "utf8")).toBe("notes");
   });
 
+  test("with --force keeps a package.json together with its lock file, and says a kept manifest keeps its own answers", async () => {
+    const mine = JSON.stringify({ name: "mine", version: "2.0.0", private: true });
+    const cwd = await tempDir({ "svc/package.json": mine, "svc/cumulocity.json": JSON.stringify({ apiVersion: "2", name: "old-name", version: "1.0.0", provider: { name: "Me" } }) });
+    const run = await runCli(["init", "svc", "--template", "node", "--name", "new-name", "--force", "--no-git", "--no-install", "--json"], { cwd });
+    expect(run.exitCode).toBe(0);
+    const result = run.json<InitJson>();
+    expect(result.skipped).toEqual(expect.arrayContaining(["package.json", "package-lock.json", "cumulocity.json"]));
+    expect(result.files).toContain("Dockerfile");
+    await expect(readFile(join(cwd, "svc/package-lock.json"))).rejects.toThrow(/ENOENT/);
+    expect(await readFile(join(cwd, "svc/package.json"), "utf8")).toBe(mine);
+    expect(run.stderr).toContain("Kept the existing package.json, so the template's package-lock.json was not written either: run npm install");
+    expect(run.stderr).toContain("⚠ Kept the existing cumulocity.json; the template's version was not written. Its name, isolation, roles and provider stay as they are there.");
+    expect(run.stderr).toMatch(/c8y-ms deploy dist\/old-name-1\.0\.0\.zip --wait/);
+  });
+
   test("holding only .git (a fresh clone) counts as empty, and no second repository is made", async () => {
     const cwd = await tempDir();
     await mkdir(join(cwd, "svc"));

@@ -63,7 +63,7 @@ export async function init(dir: string | undefined, options: InitOptions, ctx: C
     // 3. The files.
     ctx.logger.step(`Scaffolding ${answers.name} from the ${template.id} template in ${shown}`);
     const { files, skipped } = await scaffold({ template, targetDir, answers, created, signal: ctx.signal });
-    for (const path of skipped) ctx.logger.warn(`Kept the existing ${path}; the template's version was not written.`);
+    for (const path of skipped) ctx.logger.warn(keptFileWarning(path));
     ctx.logger.success(`Created ${files.length} files in ${shown}`);
 
     // 4. Optional steps.
@@ -241,6 +241,12 @@ async function initGit(targetDir: string, wanted: boolean, created: CreatedPaths
   }
   ctx.logger.success("Made a git repository with a first commit");
   return "done";
+}
+
+function keptFileWarning(path: string): string {
+  if (path === "package-lock.json") return "Kept the existing package.json, so the template's package-lock.json was not written either: run npm install to make one that matches.";
+  const kept = `Kept the existing ${path}; the template's version was not written.`;
+  return path === "cumulocity.json" || path === "cumulocity.yaml" ? `${kept} Its name, isolation, roles and provider stay as they are there.` : kept;
 }
 
 /** A path a step is about to create is taken back with the rest if init fails later. */

@@ -78,6 +78,9 @@ export interface ScaffoldResult {
   skipped: string[];
 }
 
+/** A lock file belongs to its package.json: one written beside a kept package.json would not match it. */
+const COMPANIONS: Readonly<Record<string, string>> = { "package-lock.json": "package.json" };
+
 /**
  * Copies a template into `targetDir`, filling in the answers. Each file is written to a
  * temporary name and linked into place, which fails instead of replacing a file that appeared
@@ -90,8 +93,17 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
 
   const values = templateValues(answers);
   const result: ScaffoldResult = { files: [], skipped: [] };
+  const kept = new Set<string>();
+  for (const principal of new Set(Object.values(COMPANIONS))) {
+    if (await stat(join(targetDir, principal)).then(() => true, () => false)) kept.add(principal);
+  }
   for (const file of planned) {
     if (signal?.aborted) throw new CancelledError();
+    const principal = COMPANIONS[file.path];
+    if (principal && kept.has(principal)) {
+      result.skipped.push(file.path);
+      continue;
+    }
     const target = join(targetDir, ...file.path.split("/"));
     const made = await mkdir(dirname(target), { recursive: true });
     if (made !== undefined) created.add(made);
