@@ -170,6 +170,15 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
     expect(await leftovers(p)).toEqual([]);
   });
 
+  it("packs, with a warning, an image over the limit whose zip is within it (the quota names the image)", async () => {
+    const zeros = syntheticImage({ layers: [layerTar({ "app/zeros.bin": Buffer.alloc(2 * 1024 * 1024) })] });
+    const p = await project({ "saved.tar": dockerArchive(zeros) });
+    const run = await runCli(["pack", "--image-tar", "saved.tar", "--size-limit", "1048576", "--json"], { cwd: p.dir, env: p.env });
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toMatch(/⚠ The image has 2\.0 MiB uncompressed; the platform's image size quota is 1 MiB, and it may count the image, not the zip\./);
+    expect(run.json<PackResult>().bytes).toBeLessThan(1048576);
+  });
+
   it("reports usage errors with exit 2", async () => {
     const p = await project();
     const both = await runCli(["pack", "--image", "x:1", "--image-tar", "x.tar"], { cwd: p.dir });

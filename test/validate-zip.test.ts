@@ -40,8 +40,11 @@ describe("c8y-ms validate <zip> (platform.md §2)", () => {
     const run = await runCli(["validate", zip, "--json"], { cwd: dir });
     expect(run.exitCode).toBe(3);
     const body = run.json<ValidateJson>();
-    expect(body.errors).toMatchObject([{ file: "service.zip", rule: "zip-entries", message: "The zip has no image.tar." }]);
-    expect(body.warnings).toMatchObject([{ file: "service.zip", rule: "zip-extra-entry", message: expect.stringContaining("notes.txt") }]);
+    expect(body.errors).toMatchObject([
+      { file: "service.zip", rule: "zip-entries", message: "The zip has no image.tar." },
+      { file: "service.zip", rule: "zip-extra-entry", message: expect.stringContaining("notes.txt; the platform takes exactly cumulocity.json and image.tar") },
+    ]);
+    expect(body.warnings).toEqual([]);
   });
 
   it("fails a .zip that is not a zip, and one above the platform's 500 MB limit, with exit 3", async () => {

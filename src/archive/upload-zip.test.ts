@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { dockerArchive, ociLayout, syntheticImage } from "../../test/helpers/images.js";
 import { tempDir } from "../../test/helpers/tmp.js";
 import { checkUploadZip, PLATFORM_ZIP_LIMIT_BYTES } from "./upload-zip.js";
+import { writeZip } from "./zip-writer.js";
 
 const MANIFEST = JSON.stringify({ apiVersion: "2", name: "svc", version: "1.0.0", provider: { name: "Example" }, replicas: 2 });
 const IMAGE = dockerArchive(syntheticImage());
@@ -37,8 +38,29 @@ describe("checkUploadZip (platform.md §2, §6.4)", () => {
     const nested = await checkUploadZip(await uploadZip({ "svc/cumulocity.json": MANIFEST, "image.tar": IMAGE, "README.md": "hi" }));
     expect(rules(nested)).toEqual(["zip-entries", "zip-extra-entry", "zip-extra-entry"]);
     expect(nested.diagnostics[0]!.message).toBe("cumulocity.json must be at the zip's root with that exact name; found svc/cumulocity.json.");
+    expect(nested.diagnostics.filter((d) => d.rule === "zip-extra-entry").every((d) => d.severity === "error")).toBe(true);
     const missing = await checkUploadZip(await uploadZip({ "cumulocity.json": MANIFEST }));
     expect(missing.diagnostics).toMatchObject([{ rule: "zip-entries", severity: "error", message: "The zip has no image.tar." }]);
+  });
+
+  it("reports a name that appears twice: which entry the platform reads is not defined", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "twice.zip");
+    const removed = JSON.stringify({ ...JSON.parse(MANIFEST), apiVersion: "1" });
+    await writeZip(path, [{ name: "cumulocity.json", data: Buffer.from(MANIFEST) }, { name: "image.tar", data: IMAGE }, { name: "cumulocity.json", data: Buffer.from(removed) }], { level: 6 });
+    const report = await checkUploadZip(path);
+    expect(report.diagnostics).toMatchObject([
+      { rule: "zip-duplicate-entry", severity: "error", message: "The zip holds 2 entries named cumulocity.json; which one the platform reads is not defined. Pack the zip again." },
+    ]);
+  });
+
+  it("warns when the image inside is over the limit although the compressed zip is not", async () => {
+    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE }, ["-9"]);
+    const zipBytes = (await readFile(path)).length;
+    expect(zipBytes).toBeLessThan(IMAGE.length);
+    const report = await checkUploadZip(path, { sizeLimit: zipBytes + 1 });
+    expect(report.diagnostics).toMatchObject([{ rule: "image-size", severity: "warning", file: `${path}!image.tar` }]);
+    expect(report.diagnostics[0]!.message).toMatch(/^The image has \d+ bytes uncompressed; the platform's image size quota is \d+ bytes, and it may count the image, not the zip\./);
   });
 
   it("names manifest problems by the entry they are in", async () => {

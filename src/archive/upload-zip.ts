@@ -27,6 +27,15 @@ export function formatMebibytes(bytes: number): string {
   return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
 }
 
+/**
+ * The quota names the image's size while the upload limit is the zip's; a compressed zip can
+ * hold an image over the quota. Which one the platform enforces at upload is not documented.
+ */
+export function imageSizeWarning(imageBytes: number, limit: number): string | undefined {
+  if (imageBytes <= limit) return undefined;
+  return `The image has ${formatMebibytes(imageBytes)} uncompressed; the platform's image size quota is ${formatMebibytes(limit)}, and it may count the image, not the zip. Make the image smaller (a slimmer base image, production dependencies only).`;
+}
+
 /** A manifest is a few kilobytes; anything near this is not one. */
 const MANIFEST_LIMIT = 1024 * 1024;
 
@@ -54,12 +63,16 @@ export async function checkUploadZip(path: string, options: { sizeLimit?: number
   }
   try {
     const names = zip.entries.map((e) => e.name);
+    for (const name of new Set(names)) {
+      const count = names.filter((n) => n === name).length;
+      if (count > 1) add("zip-duplicate-entry", `The zip holds ${count} entries named ${name}; which one the platform reads is not defined. Pack the zip again.`);
+    }
     for (const wanted of [MANIFEST_ENTRY, IMAGE_ENTRY]) {
       if (names.includes(wanted)) continue;
       const near = names.find((n) => n.toLowerCase() === wanted || n.toLowerCase().endsWith(`/${wanted}`));
       add("zip-entries", near ? `${wanted} must be at the zip's root with that exact name; found ${near}.` : `The zip has no ${wanted}.`);
     }
-    for (const name of names.filter((n) => n !== MANIFEST_ENTRY && n !== IMAGE_ENTRY)) add("zip-extra-entry", `The zip also holds ${name}, which the platform ignores.`);
+    for (const name of names.filter((n) => n !== MANIFEST_ENTRY && n !== IMAGE_ENTRY)) add("zip-extra-entry", `The zip also holds ${name}; the platform takes exactly ${MANIFEST_ENTRY} and ${IMAGE_ENTRY} (c8y-ms pack writes nothing else).`);
 
     if (names.includes(MANIFEST_ENTRY)) {
       const manifest = await readManifest(zip, add);
@@ -69,6 +82,9 @@ export async function checkUploadZip(path: string, options: { sizeLimit?: number
       }
     }
     if (names.includes(IMAGE_ENTRY)) {
+      // Only news when the zip itself is within the limit.
+      const tooBig = bytes <= sizeLimit ? imageSizeWarning(zip.entries.find((e) => e.name === IMAGE_ENTRY)!.size, sizeLimit) : undefined;
+      if (tooBig) add("image-size", tooBig, IMAGE_ENTRY);
       try {
         const image = await inspectImageTar(await zip.openEntry(IMAGE_ENTRY));
         result.image = image;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { rmdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { recordStamp, upToDateStamp } from "../archive/pack-stamp.js";
-import { formatMebibytes, IMAGE_ENTRY, MANIFEST_ENTRY, PLATFORM_ZIP_LIMIT_BYTES } from "../archive/upload-zip.js";
+import { formatMebibytes, IMAGE_ENTRY, imageSizeWarning, MANIFEST_ENTRY, PLATFORM_ZIP_LIMIT_BYTES } from "../archive/upload-zip.js";
 import { writeZip, ZipTooLargeError, type ZipResult } from "../archive/zip-writer.js";
 import type { Context } from "../context.js";
 import { CliError, UsageError, ValidationError } from "../errors.js";
@@ -87,7 +87,10 @@ export async function packProject(dir: string, options: PackOptions, ctx: Contex
     // 4. A single-image linux/amd64 docker-archive, verified.
     const prepared = await prepareImage(file, scratch, tag, ctx);
     // 5. The zip.
-    const zip = await zipService(output, manifestBytes, prepared, { level, limit: options.sizeLimit ?? PLATFORM_ZIP_LIMIT_BYTES }, ctx);
+    const limit = options.sizeLimit ?? PLATFORM_ZIP_LIMIT_BYTES;
+    const zip = await zipService(output, manifestBytes, prepared, { level, limit }, ctx);
+    const imageTooBig = imageSizeWarning(prepared.bytes, limit);
+    if (imageTooBig) ctx.logger.warn(imageTooBig);
     ctx.logger.success(`Packed ${shown}: ${formatBytes(zip.bytes)}, image ${prepared.ref} (${TARGET_PLATFORM}, ${countLabel(prepared.layers.length, "layer")}, ${formatBytes(prepared.bytes)})`);
     const image = { ref: prepared.ref, id: prepared.id, architecture: prepared.architecture, bytes: prepared.bytes };
     // 6. Remember it.
