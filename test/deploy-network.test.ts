@@ -78,6 +78,26 @@ describe("through an HTTP proxy", () => {
     expect(run.stderr).toContain("Could not reach");
     expect(run.stderr).toContain("407");
   });
+
+  it("a proxy that is not there is named as the cause, with its variable, not the platform", async () => {
+    const dead = await startHttpProxy();
+    const deadUrl = dead.url;
+    await dead.stop();
+    const run = await runCli(["status", "anything"], { env: { ...sandbox.env(), HTTP_PROXY: deadUrl } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(`: the proxy ${new URL(deadUrl).host} (HTTP_PROXY) refused the connection: nothing listens there (ECONNREFUSED).`);
+    expect(run.stderr).toContain(`Check HTTP_PROXY (${deadUrl}); to reach 127.0.0.1 without the proxy, add it to NO_PROXY.`);
+  });
+});
+
+describe("a URL without its scheme", () => {
+  it("is taken as https; a plain-HTTP platform (the sandbox) is then named as not speaking HTTPS", async () => {
+    const run = await runCli(["status", "anything"], { env: { ...sandbox.env(), C8Y_HOST: sandboxHost() } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(`✖ Could not reach https://${sandboxHost()}/tenant/currentTenant: ${sandboxHost()} does not speak HTTPS (ERR_SSL_WRONG_VERSION_NUMBER).`);
+    expect(run.stderr).toContain("write http:// in the platform URL (C8Y_HOST (environment))");
+    expect(run.stderr.trim().split("\n")).toHaveLength(2);
+  });
 });
 
 describe("HTTPS with a private CA", () => {

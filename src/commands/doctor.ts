@@ -5,7 +5,7 @@ import { detectEngine, type Engine } from "../image/engine.js";
 import { ROLES } from "../platform/applications.js";
 import { PlatformClient, USER_AGENT } from "../platform/client.js";
 import { resolveConnection, resolvePlatformUrl, type ConnectionOptions } from "../platform/connection.js";
-import { createDispatcher } from "../platform/dispatcher.js";
+import { createDispatcher, type ProxyRoute } from "../platform/dispatcher.js";
 import { networkError } from "../platform/errors.js";
 import { login, readCurrentUser } from "../platform/tenants.js";
 import type { CommandResult } from "../result.js";
@@ -117,10 +117,10 @@ async function checkPlatform(options: DoctorOptions, ctx: Context): Promise<Chec
     return [check("Platform URL", "fail", "not set", "Set C8Y_HOST (or pass --url), e.g. https://example.cumulocity.com; `c8y-ms sandbox` starts a local one."), ...skipped("no platform URL")];
   }
 
-  const { dispatcher, proxy } = createDispatcher(ctx.env, ctx.redactor);
+  const { dispatcher, proxy, proxyFor } = createDispatcher(ctx.env, ctx.redactor);
   try {
     const via = proxy ? ` through proxy ${proxy.https ?? proxy.http}` : "";
-    const reach = await reachPlatform(target.url, target.from, dispatcher, ctx.signal);
+    const reach = await reachPlatform(target.url, target.from, dispatcher, proxyFor, ctx.signal);
     if (reach.status !== "ok") return [{ ...reach, detail: `${reach.detail}${via}` }, ...skipped("the platform is not reachable")];
     const checks = [{ ...reach, detail: `${reach.detail}${via}` }];
 
@@ -130,7 +130,7 @@ async function checkPlatform(options: DoctorOptions, ctx: Context): Promise<Chec
     let tenant: string;
     try {
       const connection = await resolveConnection(options, quiet);
-      client = new PlatformClient({ connection, dispatcher, logger: ctx.logger, redactor: ctx.redactor, signal: ctx.signal, retry: { attempts: 1 } });
+      client = new PlatformClient({ connection, dispatcher, proxyFor, logger: ctx.logger, redactor: ctx.redactor, signal: ctx.signal, retry: { attempts: 1 } });
       tenant = (await login(client)).name;
     } catch (error) {
       if (!(error instanceof CliError) || error.exitCode === ExitCode.Interrupted) throw error;
@@ -145,7 +145,7 @@ async function checkPlatform(options: DoctorOptions, ctx: Context): Promise<Chec
 }
 
 /** An unauthenticated call every platform answers: reachable, trusted TLS, and a Cumulocity. */
-async function reachPlatform(url: URL, from: string, dispatcher: import("undici").Dispatcher, signal: AbortSignal): Promise<Check> {
+async function reachPlatform(url: URL, from: string, dispatcher: import("undici").Dispatcher, proxyFor: (url: URL) => ProxyRoute | undefined, signal: AbortSignal): Promise<Check> {
   const name = "Platform URL";
   const target = new URL(url);
   target.pathname = `${url.pathname.replace(/\/$/, "")}/tenant/loginOptions`;
@@ -158,7 +158,7 @@ async function reachPlatform(url: URL, from: string, dispatcher: import("undici"
     return check(name, "fail", `${url} answered ${response.statusCode} to GET /tenant/loginOptions; it does not look like a Cumulocity platform`, `Check the URL (${from}); use the tenant's address, e.g. https://example.cumulocity.com.`);
   } catch (error) {
     if (signal.aborted) throw error;
-    const failure = networkError(target, error, from);
+    const failure = networkError(target, error, from, proxyFor(target));
     return check(name, "fail", failure.message, failure.hint ?? null);
   }
 }

@@ -5,7 +5,7 @@ import { CancelledError, CliError } from "../errors.js";
 import type { Redactor } from "../secrets.js";
 import type { Logger } from "../ui/logger.js";
 import { authorization, basicPrincipal, type Connection } from "./connection.js";
-import { DEFAULT_HEADERS_TIMEOUT_MS } from "./dispatcher.js";
+import { DEFAULT_HEADERS_TIMEOUT_MS, type ProxyRoute } from "./dispatcher.js";
 import { errorForStatus, isRetryableStatus, networkError, networkErrorCode, type PlatformErrorBody, type RequestPurpose } from "./errors.js";
 import { classifyNetworkCode, DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from "./retry.js";
 
@@ -52,6 +52,8 @@ export interface PlatformResponse {
 export interface ClientOptions {
   connection: Connection;
   dispatcher: Dispatcher;
+  /** The proxy requests to a URL go through (connection errors then name it). */
+  proxyFor?: ((url: URL) => ProxyRoute | undefined) | undefined;
   logger: Pick<Logger, "debug" | "warn">;
   redactor: Redactor;
   signal?: AbortSignal | undefined;
@@ -179,7 +181,7 @@ export class PlatformClient {
       if (error instanceof CliError) throw error;
       const code = networkErrorCode(error);
       log(`failed: ${code ?? (error as Error).message}`);
-      return { kind: "failure", failure: classifyNetworkCode(code), reason: code ?? "network error", error: networkError(url, error, this.connection.urlFrom) };
+      return { kind: "failure", failure: classifyNetworkCode(code), reason: code ?? "network error", error: networkError(url, error, this.connection.urlFrom, this.#options.proxyFor?.(url)) };
     }
 
     const text = await response.body.text().catch(() => "");

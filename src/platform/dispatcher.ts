@@ -10,10 +10,18 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 120_000;
 /** Silence while a response body streams in. */
 const BODY_TIMEOUT_MS = 120_000;
 
+/** The proxy a request goes through, and the variable that set it. */
+export interface ProxyRoute {
+  url: string;
+  variable: "HTTPS_PROXY" | "HTTP_PROXY";
+}
+
 export interface PlatformDispatcher {
   dispatcher: Dispatcher;
   /** The proxy in use (credentials masked), for --verbose and doctor. */
   proxy: { http?: string | undefined; https?: string | undefined; noProxy?: string | undefined } | undefined;
+  /** The proxy that requests to `url` go through, if any: connection errors are then the proxy's. */
+  proxyFor(url: URL): ProxyRoute | undefined;
 }
 
 /**
@@ -36,12 +44,33 @@ export function createDispatcher(env: Env, redactor: Redactor): PlatformDispatch
   const http = read("HTTP_PROXY");
   const https = read("HTTPS_PROXY");
   const noProxy = read("NO_PROXY");
-  if (!http && !https) return { dispatcher: new Agent(options), proxy: undefined };
+  if (!http && !https) return { dispatcher: new Agent(options), proxy: undefined, proxyFor: () => undefined };
 
   for (const proxy of [http, https]) registerProxySecret(proxy, redactor);
   // Passed explicitly: the agent would otherwise read process.env, not the context's env.
   const dispatcher = new EnvHttpProxyAgent({ ...options, httpProxy: http ?? "", httpsProxy: https ?? "", noProxy: noProxy ?? "" });
-  return { dispatcher, proxy: { http, https, noProxy } };
+  const proxyFor = (url: URL): ProxyRoute | undefined => {
+    if (bypassesProxy(url, noProxy)) return undefined;
+    // As undici's EnvHttpProxyAgent: HTTPS_PROXY for https, falling back to HTTP_PROXY.
+    if (url.protocol === "https:" && https) return { url: https, variable: "HTTPS_PROXY" };
+    return http ? { url: http, variable: "HTTP_PROXY" } : undefined;
+  };
+  return { dispatcher, proxy: { http, https, noProxy }, proxyFor };
+}
+
+/** NO_PROXY as curl and undici read it: `*`, or host names (a leading dot optional) and optional ports. */
+export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  return (noProxy ?? "")
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .some((entry) => {
+      if (entry === "*") return true;
+      const [, name = "", entryPort] = /^\.?(.*?)(?::(\d+))?$/.exec(entry.toLowerCase()) ?? [];
+      if (entryPort && entryPort !== port) return false;
+      return host === name || host.endsWith(`.${name}`);
+    });
 }
 
 /**

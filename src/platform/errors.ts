@@ -1,4 +1,5 @@
 import { AuthError, CliError, type CliErrorOptions } from "../errors.js";
+import type { ProxyRoute } from "./dispatcher.js";
 
 /** platform.md §3.1: `{"error": "<resource>/<errorName>", "message": "...", "info": "<URL>"}`. */
 export interface PlatformErrorBody {
@@ -132,11 +133,18 @@ export function networkErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** A network failure in words: what happened to the connection to `url`, and what to check. */
-export function networkError(url: URL, error: unknown, urlSource: string): NetworkError {
+/** Failures of the TCP connection itself: through a proxy, they are the proxy's. */
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/**
+ * A network failure in words: what happened to the connection to `url` (or to the proxy in
+ * between), and what to check.
+ */
+export function networkError(url: URL, error: unknown, urlSource: string, proxy?: ProxyRoute): NetworkError {
   const code = networkErrorCode(error);
-  const where = url.host;
   const detail = (error as Error | undefined)?.message;
+  if (proxy && code && CONNECT_CODES.has(code)) return proxyNetworkError(url, proxy, code);
+  const where = url.host;
   const causes: Record<string, string> = {
     ECONNREFUSED: `connection refused by ${where}: nothing listens there`,
     ENOTFOUND: `the host name ${url.hostname} was not found`,
@@ -155,6 +163,13 @@ export function networkError(url: URL, error: unknown, urlSource: string): Netwo
   const proxyStatus = /Proxy response \((\d+)\)/.exec(detail ?? "")?.[1];
   const known = proxyStatus ? `the proxy answered ${proxyStatus} instead of opening a connection` : code ? causes[code] : undefined;
   const cause = known ? `${known}${code ? ` (${code})` : ""}` : `${detail ?? "unknown error"}${code ? ` (${code})` : ""}`;
+  // https:// (assumed when no scheme is given) to a server that speaks plain HTTP.
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || (code === "EPROTO" && /wrong version number/i.test(detail ?? ""))) {
+    return new NetworkError(url.toString(), `${where} does not speak HTTPS (${code})`, code, {
+      hint: `If it serves plain HTTP (as c8y-ms sandbox does), write http:// in the platform URL (${urlSource}); https:// is assumed when no scheme is given.`,
+      cause: error,
+    });
+  }
   const tls = code !== undefined && TLS_CODES.test(code);
   const hint = proxyStatus
     ? proxyStatus === "407"
@@ -166,4 +181,27 @@ export function networkError(url: URL, error: unknown, urlSource: string): Netwo
       ? `Check the platform URL (${urlSource}).`
       : `Check the platform URL (${urlSource}) and your network; behind a proxy, set HTTPS_PROXY (and NO_PROXY for hosts to reach directly).`;
   return new NetworkError(url.toString(), cause, code, { hint, cause: error });
+}
+
+function proxyNetworkError(url: URL, proxy: ProxyRoute, code: string): NetworkError {
+  const where = hostOf(proxy.url);
+  const causes: Record<string, string> = {
+    ECONNREFUSED: `the proxy ${where} (${proxy.variable}) refused the connection: nothing listens there`,
+    ENOTFOUND: `the proxy's host name in ${proxy.variable} was not found`,
+    EAI_AGAIN: `looking up the proxy's host name in ${proxy.variable} failed (DNS unavailable)`,
+    UND_ERR_CONNECT_TIMEOUT: `connecting to the proxy ${where} (${proxy.variable}) timed out`,
+    EHOSTUNREACH: `the proxy ${where} (${proxy.variable}) is unreachable`,
+    ENETUNREACH: `the network to the proxy ${where} (${proxy.variable}) is unreachable`,
+  };
+  return new NetworkError(url.toString(), `${causes[code] ?? `the proxy ${where} failed`} (${code})`, code, {
+    hint: `Check ${proxy.variable} (${proxy.url}); to reach ${url.hostname} without the proxy, add it to NO_PROXY.`,
+  });
+}
+
+function hostOf(proxyUrl: string): string {
+  try {
+    return new URL(proxyUrl).host;
+  } catch {
+    return proxyUrl;
+  }
 }

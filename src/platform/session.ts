@@ -19,9 +19,9 @@ export type SessionContext = Pick<Context, "env" | "cwd" | "stdin" | "redactor" 
  */
 export async function openSession(options: ConnectionOptions, ctx: SessionContext): Promise<Session> {
   const connection = await resolveConnection(options, ctx);
-  const { dispatcher, proxy } = createDispatcher(ctx.env, ctx.redactor);
+  const { dispatcher, proxy, proxyFor } = createDispatcher(ctx.env, ctx.redactor);
   if (proxy) ctx.logger.debug(`Proxy: HTTP ${proxy.http ?? "-"}, HTTPS ${proxy.https ?? proxy.http ?? "-"}, NO_PROXY ${proxy.noProxy ?? "-"}`);
-  const client = new PlatformClient({ connection, dispatcher, logger: ctx.logger, redactor: ctx.redactor, signal: ctx.signal });
+  const client = new PlatformClient({ connection, dispatcher, proxyFor, logger: ctx.logger, redactor: ctx.redactor, signal: ctx.signal });
   const close = () => dispatcher.close().catch(() => {});
   try {
     const tenant = await login(client);
