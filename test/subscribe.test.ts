@@ -70,11 +70,12 @@ describe("subscribe and unsubscribe", () => {
     expect(await subscriptions(t1)).toContain(app.id);
   });
 
-  it("an unknown tenant id alone is exit 1 with the platform's message", async () => {
+  it("an unknown tenant id alone is exit 1 with the platform's message and what to check", async () => {
     const app = await createApp();
     const run = await runCli(["unsubscribe", app.name, "t404404"], { env: sandbox.env() });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain("Tenant with id t404404 not found");
+    expect(run.stderr).toMatch(/\n {2}Check the names and tenant ids in the command \(they are case-sensitive\)/);
   });
 
   it("does not act on an application another tenant owns (landscape.md complaint 10)", async () => {

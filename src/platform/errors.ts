@@ -102,9 +102,14 @@ export function errorForStatus(status: number, body: PlatformErrorBody | undefin
       hint: "c8y-ms retried with backoff; the platform may be under maintenance or overloaded. Try again in a few minutes.",
     });
   }
-  return new PlatformError(status, body, `Could not ${purpose.action} (${status})${platformSays}`, {
-    hint: status >= 500 ? "The platform failed; try again, and if it persists contact its operator with the time of the failure." : undefined,
-  });
+  return new PlatformError(status, body, `Could not ${purpose.action} (${status})${platformSays}`, { hint: otherStatusHint(status, credentials) });
+}
+
+function otherStatusHint(status: number, credentials: CredentialSource): string {
+  if (status >= 500) return "The platform failed; try again, and if it persists contact its operator with the time of the failure.";
+  if (status === 404) return `Check the names and tenant ids in the command (they are case-sensitive), and that ${credentials.principal} can see them.`;
+  if (status === 409) return "It conflicts with what the platform has already; the platform's message above says what.";
+  return "Fix what the platform names above, then run the command again.";
 }
 
 function unauthorized(said: string | undefined, credentials: CredentialSource): PlatformAuthError {

@@ -96,5 +96,9 @@ describe("describeStatus", () => {
   it("names the state, the ready instances and the platform's reason", () => {
     expect(describeStatus(undefined)).toBe("no status yet");
     expect(describeStatus({ status: "Down", reason: "Loading the image", details: { desired: 1, active: 0 } })).toBe("Down (0 of 1 instances ready) - Loading the image");
+    // The caller ends the sentence: a reason's own full stop would make two.
+    expect(describeStatus({ status: "Unknown", reason: "The sandbox runs without containers (--no-containers).", details: { desired: 0 } })).toBe(
+      "Unknown - The sandbox runs without containers (--no-containers)",
+    );
   });
 });

@@ -115,7 +115,8 @@ export function describeStatus(fragment: StatusFragment | undefined): string {
   const desired = fragment.details?.desired;
   const ready = fragment.details?.active ?? instances.filter((i) => i.ready).length;
   const counts = desired !== undefined && desired > 0 ? ` (${ready} of ${desired} instances ready)` : "";
-  const reason = fragment.reason ? ` - ${fragment.reason}` : "";
+  // Messages end the state with their own full stop.
+  const reason = fragment.reason ? ` - ${fragment.reason.replace(/\.+$/, "")}` : "";
   return `${fragment.status ?? "Unknown"}${counts}${reason}`;
 }
 
