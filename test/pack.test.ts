@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { checkUploadZip } from "../src/archive/upload-zip.js";
@@ -133,7 +134,10 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
   it("refuses what is not an image, a damaged layer, and an invalid manifest (exit 3)", async () => {
     const damaged = dockerArchive(syntheticImage());
     damaged.write("X", damaged.indexOf("app/server.js", 2048) + 600, "latin1");
-    const p = await project({ "notes.tar": Buffer.alloc(10240), "damaged.tar": damaged });
+    const p = await project({ "notes.tar": Buffer.alloc(10240), "damaged.tar": damaged, "saved.tar.gz": gzipSync(dockerArchive(syntheticImage())) });
+    const gzipped = await runCli(["pack", "--image-tar", "saved.tar.gz"], { cwd: p.dir, env: p.env });
+    expect(gzipped.exitCode).toBe(3);
+    expect(gzipped.stderr).toMatch(/✖ .*saved\.tar\.gz is gzip-compressed; c8y-ms reads the image archive itself\.\n {2}Decompress it first \(gunzip -k /);
     const notImage = await runCli(["pack", "--image-tar", "notes.tar", "--json"], { cwd: p.dir, env: p.env });
     expect(notImage.exitCode).toBe(3);
     expect(notImage.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: "IMAGE_INVALID", message: expect.stringContaining("holds no usable image") });

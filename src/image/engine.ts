@@ -38,20 +38,35 @@ export async function detectEngine(ctx: EngineContext, preferred?: string): Prom
     throw new UsageError(`Unknown container engine '${chosen}'.`, { hint: "Use --engine docker or --engine podman (or set C8Y_MS_ENGINE)." });
   }
   const candidates: EngineName[] = chosen ? [chosen] : [...ENGINE_NAMES];
-  const problems: string[] = [];
+  const problems: EngineProblem[] = [];
   for (const name of candidates) {
     const probe = await probeEngine(ctx, name);
-    if (typeof probe !== "string") {
-      ctx.logger.debug(`Using ${name} ${probe.version}${probe.network ? ` (network ${probe.network})` : ""}`);
-      return probe;
+    if ("problem" in probe) {
+      problems.push(probe);
+      continue;
     }
-    problems.push(probe);
+    ctx.logger.debug(`Using ${name} ${probe.version}${probe.network ? ` (network ${probe.network})` : ""}`);
+    // Falling back past an installed engine is worth knowing: its images are not the other's.
+    const broken = problems.filter((p) => p.installed);
+    if (broken.length > 0) ctx.logger.warn(`${broken.map((p) => p.problem).join(" ")} Using ${name} instead (--engine chooses).`);
+    return probe;
   }
-  throw new EngineNotAvailableError(problems.join(" "), {
-    hint: chosen
+  const text = problems.map((p) => p.problem).join(" ");
+  if (!chosen) {
+    throw new EngineNotAvailableError(text, {
+      hint: "Install Docker (https://docs.docker.com/get-docker/) or Podman and make sure `docker info` or `podman info` works.",
+    });
+  }
+  throw new EngineNotAvailableError(text, {
+    hint: problems.some((p) => p.installed)
       ? `Start ${chosen} (e.g. \`sudo systemctl start ${chosen}\` or Docker Desktop), or choose the other engine with --engine.`
-      : "Install Docker (https://docs.docker.com/get-docker/) or Podman and make sure `docker info` or `podman info` works.",
+      : `Install ${chosen}, or choose the other engine with --engine.`,
   });
+}
+
+interface EngineProblem {
+  problem: string;
+  installed: boolean;
 }
 
 function isEngineName(value: string): value is EngineName {
@@ -59,16 +74,16 @@ function isEngineName(value: string): value is EngineName {
 }
 
 /** Returns the engine, or a sentence saying why it cannot be used. */
-async function probeEngine(ctx: EngineContext, name: EngineName): Promise<Engine | string> {
+async function probeEngine(ctx: EngineContext, name: EngineName): Promise<Engine | EngineProblem> {
   const versionArgs = name === "docker" ? ["version", "--format", "{{.Server.Version}}"] : ["info", "--format", "{{.Version.Version}}"];
   let version: string;
   try {
     version = (await ctx.exec.run(name, versionArgs, { signal: ctx.signal })).stdout.trim();
   } catch (error) {
-    if (error instanceof CommandNotFoundError) return `${name} is not installed.`;
+    if (error instanceof CommandNotFoundError) return { problem: `${name} is not installed.`, installed: false };
     if (error instanceof CommandFailedError) {
       const reason = error.tail.find((line) => line.trim() !== "") ?? "it did not answer";
-      return `${name} is installed but not usable: ${reason.trim()}`;
+      return { problem: `${name} is installed but not usable: ${reason.trim().replace(/([^.!?])$/, "$1.")}`, installed: true };
     }
     throw error;
   }

@@ -75,6 +75,13 @@ export async function inspectImageTarFile(path: string): Promise<ImageTarFile> {
   const handle = await open(path, "r");
   try {
     const size = (await handle.stat()).size;
+    const compression = sniffCompression(await readAt(handle, 0, Math.min(size, 4)));
+    if (compression !== "none") {
+      // `docker save | gzip`: an archive is read in place, which a compressed stream cannot be.
+      throw new TarFormatError(`${path} is ${compression}-compressed; c8y-ms reads the image archive itself.`, {
+        hint: compression === "gzip" ? `Decompress it first (gunzip -k ${path}), or save without compressing: docker save -o image.tar <image>.` : `Decompress it first (zstd -d ${path}), or save without compressing: docker save -o image.tar <image>.`,
+      });
+    }
     const catalog: Catalog = new Map();
     let kept = 0;
     const source: ByteSource = fileSource(handle);
