@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 
@@ -53,8 +53,21 @@ export async function withAtomicFile<T>(target: string, write: (tempPath: string
   }
 }
 
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await withAtomicFile(target, (temp) => writeFile(temp, data));
+/**
+ * Writes `data` under a temporary name, flushes it to disk, then renames it to `target`: a
+ * crash leaves the old file or the new one, never a mix. `mode` applies from the first byte,
+ * so a file holding secrets is never readable by others, not even briefly.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+  await withAtomicFile(target, async (temp) => {
+    const handle = await open(temp, "wx", options.mode ?? 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
 }
 
 /** A private scratch directory, removed by `discardTemp` or at the latest when the process exits. */

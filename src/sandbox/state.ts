@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from "node:crypto";
-import { chmod, mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { CliError } from "../errors.js";
@@ -208,9 +208,8 @@ export class Store {
     const file = join(this.dataDir, STATE_FILE);
     const snapshot = JSON.stringify(this.state, null, 2);
     this.#saving = this.#saving.catch(() => undefined).then(async () => {
-      await writeFileAtomic(file, snapshot);
       // Passwords live here: only the owner of the data directory may read it.
-      await chmod(file, 0o600);
+      await writeFileAtomic(file, snapshot, { mode: 0o600 });
     });
     return this.#saving;
   }
