@@ -19,6 +19,11 @@ export const checkSettings: Check = (m, report) => {
   });
 };
 
+/** The permission string a role name most likely meant: itself when it is one, else ROLE_<NAME> in capitals. */
+function permissionLike(role: string): string {
+  return ROLE_NAME_PATTERN.test(role) ? role : `ROLE_${role.replace(/^role[_-]?/i, "").replace(/[^A-Za-z0-9]+/g, "_").toUpperCase()}`;
+}
+
 export const checkRoles: Check = (m, report) => {
   for (const field of ["requiredRoles", "roles"] as const) {
     const list = m[field];
@@ -29,7 +34,7 @@ export const checkRoles: Check = (m, report) => {
       if (role === undefined) return;
       const pointer = `/${field}/${i}`;
       if (role.trim() === "" || /\s/.test(role)) {
-        const fix = role.trim() === "" ? "remove it" : `write ${show(role.trim().replace(/\s+/g, "_"))}`;
+        const fix = role.trim() === "" ? "remove it" : `write ${show(permissionLike(role.trim().replace(/\s+/g, "_")))}`;
         report("role-format", pointer, `${show(role)} is not a permission string (no spaces, not empty): ${fix}.`);
         return;
       }
@@ -40,8 +45,7 @@ export const checkRoles: Check = (m, report) => {
       }
       seen.set(role, i);
       if (!ROLE_NAME_PATTERN.test(role)) {
-        const suggestion = `ROLE_${role.replace(/^role[_-]?/i, "").replace(/[^A-Za-z0-9]+/g, "_").toUpperCase()}`;
-        report("role-name", pointer, `${show(role)} does not look like a permission (ROLE_<NAME> in capitals): did you mean ${show(suggestion)}?`);
+        report("role-name", pointer, `${show(role)} does not look like a permission (ROLE_<NAME> in capitals): did you mean ${show(permissionLike(role))}?`);
       } else if (field === "roles" && !UI_ROLE_PATTERN.test(role)) {
         report("role-name", pointer, `Custom role ${role} will not appear in the UI's role editor, which shows only roles ending in _READ, _ADMIN or _CREATE.`);
       }

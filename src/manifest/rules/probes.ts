@@ -28,7 +28,7 @@ export const checkProbes: Check = (m, report) => {
     for (const [field, minimum] of Object.entries(TIMINGS)) {
       const value = probe[field];
       if (typeof value === "number" && Number.isInteger(value) && value < minimum) {
-        report("probe-threshold", `${at}/${field}`, `${name}.${field} is ${value}; it must be at least ${minimum}: write ${Math.max(minimum, 1)}.`);
+        report("probe-threshold", `${at}/${field}`, `${name}.${field} is ${value}; it must be at least ${minimum}: write ${minimum}.`);
       }
     }
     const success = probe.successThreshold;
