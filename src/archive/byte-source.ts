@@ -10,6 +10,12 @@ import { readAt } from "./positional.js";
 export interface ByteSource {
   /** Up to `length` bytes; fewer only at the end of the input. */
   read(length: number): Promise<Buffer>;
+  /**
+   * At least one and up to `length` bytes, whatever comes cheapest (a stream's next chunk as
+   * it is, never joined with the one after); none only at the end. For data passed on, e.g.
+   * hashed, where copying it into bigger pieces would be garbage.
+   */
+  readSome(length: number): Promise<Buffer>;
   skip(length: number): Promise<void>;
   /** Bytes consumed so far: the offset of the next byte. */
   readonly position: number;
@@ -25,6 +31,9 @@ export function fileSource(handle: FileHandle, start = 0): ByteSource {
       const buffer = await readAt(handle, position, length);
       position += buffer.length;
       return buffer;
+    },
+    readSome(length) {
+      return this.read(length);
     },
     async skip(length) {
       position += length;
@@ -73,6 +82,11 @@ export function streamSource(stream: Readable): ByteSource {
       await fill(length);
       const parts = take(length, true);
       return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    },
+    async readSome(length) {
+      await fill(1);
+      const head = queue[0];
+      return head ? take(Math.min(length, head.length), true)[0]! : Buffer.alloc(0);
     },
     async skip(length) {
       let left = length;

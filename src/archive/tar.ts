@@ -79,7 +79,8 @@ export async function* readTarEntries(source: ByteSource, label = "the archive")
       },
       async *readChunks(chunkSize = 256 * 1024) {
         while (consumed < size) {
-          const chunk = await readExactly(source, Math.min(chunkSize, size - consumed), label);
+          const chunk = await source.readSome(Math.min(chunkSize, size - consumed));
+          if (chunk.length === 0) throw new TarFormatError(`${label} is truncated.`, { hint: DAMAGED_HINT });
           consumed += chunk.length;
           yield chunk;
         }

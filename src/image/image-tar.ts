@@ -38,16 +38,17 @@ async function catalogFromStream(stream: Readable): Promise<Catalog> {
       const hash = createHash("sha256");
       const kept: Buffer[] = [];
       let keep = entry.size <= JSON_LIMIT && budget.kept + entry.size <= KEPT_LIMIT;
-      let first = true;
+      // The first four bytes say what the entry is, as in inspectImageTarFile; chunks may be shorter.
+      let head = Buffer.alloc(0);
       for await (const chunk of entry.readChunks()) {
         hash.update(chunk);
-        if (first) {
-          record.compression = sniffCompression(chunk);
-          keep &&= looksLikeJson(chunk);
-          first = false;
+        if (head.length < 4) {
+          head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
+          if (head.length === Math.min(4, entry.size)) keep &&= looksLikeJson(head);
         }
         if (keep) kept.push(chunk);
       }
+      record.compression = sniffCompression(head);
       record.sha256 = hash.digest("hex");
       if (keep) {
         record.content = Buffer.concat(kept);
