@@ -206,6 +206,14 @@ describe("deploy failures", () => {
     expect(await appsNamed(name)).toEqual([]);
   });
 
+  it("a dry run by the read-only user says the deploy would fail, with exit 4", async () => {
+    const name = uniqueName("dryreader");
+    const run = await runCli(["deploy", await zipOf(manifest(name)), "--dry-run"], { env: sandbox.env("reader") });
+    expect(run.exitCode).toBe(4);
+    expect(run.stderr).toMatch(/✖ A deploy would fail: t\d+\/reader lacks the role ROLE_APPLICATION_MANAGEMENT_ADMIN, which creating and uploading need\./);
+    expect(run.stderr).toContain("Ask a tenant administrator to grant it");
+  });
+
   it("--wait fails with the platform's reason when nothing will run", async () => {
     const name = uniqueName("nowait");
     const run = await runCli(["deploy", await zipOf(manifest(name)), "--wait", "--timeout", "60"], { env: sandbox.env() });

@@ -1,13 +1,14 @@
 import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import type { Context } from "../context.js";
-import { CliError, ExitCode, UsageError, ValidationError } from "../errors.js";
+import { AuthError, CliError, ExitCode, UsageError, ValidationError } from "../errors.js";
 import { countLabel, formatDiagnostic, ManifestInvalidError } from "../manifest/diagnostics.js";
 import { checkManifestText, loadManifest, type Manifest, type ManifestReport } from "../manifest/load.js";
 import {
   createApplication,
   findApplicationsByName,
   ownerOf,
+  ROLES,
   updateApplication,
   type Application,
   type NewApplication,
@@ -17,7 +18,7 @@ import type { PlatformClient } from "../platform/client.js";
 import type { ConnectionOptions } from "../platform/connection.js";
 import { withSession } from "../platform/session.js";
 import { readStatus, waitUntilUp } from "../platform/status.js";
-import { subscribedApplicationIds } from "../platform/tenants.js";
+import { readCurrentUser, subscribedApplicationIds } from "../platform/tenants.js";
 import type { CommandResult } from "../result.js";
 import { formatBytes } from "../ui/format.js";
 import type { PackOptions } from "./pack.js";
@@ -264,8 +265,12 @@ function planDeploy(existing: Application | undefined, wanted: NewApplication, a
   };
 }
 
-/** --dry-run: the plan, with what is already subscribed where the platform lets us see it; nothing changes. */
+/**
+ * --dry-run: the plan, with what is already subscribed where the platform lets us see it;
+ * nothing changes. A plan the user may not carry out fails as the deploy would (exit 4).
+ */
 async function dryRun(plan: DeployPlan, existing: Application | undefined, wanted: NewApplication, artefact: Artefact, client: PlatformClient, ctx: Context): Promise<CommandResult> {
+  await assertMayDeploy(client);
   if (existing) {
     const subscribers = await knownSubscribers(client, existing);
     for (const entry of plan.subscribe) entry.already = subscribers?.has(entry.tenant) ?? null;
@@ -290,6 +295,22 @@ async function dryRun(plan: DeployPlan, existing: Application | undefined, wante
     plan,
   };
   return { data };
+}
+
+/** The roles a deploy needs (platform.md §3.3 #5, #7), when the platform lets us read them. */
+async function assertMayDeploy(client: PlatformClient): Promise<void> {
+  const roles = await readCurrentUser(client).then(
+    (user) => user.roles,
+    (error: unknown) => {
+      if (error instanceof CliError && error.exitCode !== ExitCode.Interrupted) return undefined;
+      throw error;
+    },
+  );
+  if (roles === undefined || roles.includes(ROLES.appAdmin)) return;
+  const { names } = client.connection.source;
+  throw new AuthError(`A deploy would fail: ${client.principal} lacks the role ${ROLES.appAdmin}, which creating and uploading need.`, {
+    hint: `Ask a tenant administrator to grant it, or use another user (${names.join(", ")}).`,
+  });
 }
 
 /** Who is subscribed: from the status object, else only our own tenant's list. Undefined when we may not look. */
