@@ -23,6 +23,7 @@ interface Case {
 
 const CASES: Case[] = [
   { template: "node", baseImage: NODE_BASE_IMAGE, isolation: "MULTI_TENANT", hello: true },
+  { template: "node", baseImage: NODE_BASE_IMAGE, isolation: "PER_TENANT", hello: true },
   { template: "python", baseImage: PYTHON_BASE_IMAGE, isolation: "PER_TENANT", hello: true },
   { template: "python", baseImage: PYTHON_BASE_IMAGE, isolation: "MULTI_TENANT", hello: true },
   { template: "dockerfile", baseImage: PYTHON_BASE_IMAGE, isolation: "MULTI_TENANT", hello: false },
