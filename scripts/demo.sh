@@ -44,6 +44,9 @@ cleanup() {
     wait "$sandbox_pid" 2>/dev/null || true
   fi
   rm -rf "$work"
+  # The image pack built; the sandbox removes the copies it ran itself.
+  [ "$engine" -eq 1 ] && docker rmi --force "$name:1.0.0-SNAPSHOT" >/dev/null 2>&1
+  return 0
 }
 trap cleanup EXIT
 
@@ -113,5 +116,5 @@ else
 fi
 
 step "Done"
-printf 'The sandbox and the temporary project are removed now. To keep exploring, run:\n' >&2
+printf 'The sandbox, the temporary project and its image are removed now. To keep exploring, run:\n' >&2
 printf '  node bin/c8y-ms.js sandbox        # then c8y-ms init / pack / deploy against it\n' >&2
