@@ -16,6 +16,7 @@ import {
 import { uploadBinary } from "../platform/binaries.js";
 import type { PlatformClient } from "../platform/client.js";
 import type { ConnectionOptions } from "../platform/connection.js";
+import { grantRoleHint } from "../platform/errors.js";
 import { withSession } from "../platform/session.js";
 import { readStatus, waitUntilUp } from "../platform/status.js";
 import { readCurrentUser, subscribedApplicationIds } from "../platform/tenants.js";
@@ -307,9 +308,8 @@ async function assertMayDeploy(client: PlatformClient): Promise<void> {
     },
   );
   if (roles === undefined || roles.includes(ROLES.appAdmin)) return;
-  const { names } = client.connection.source;
   throw new AuthError(`A deploy would fail: ${client.principal} lacks the role ${ROLES.appAdmin}, which creating and uploading need.`, {
-    hint: `Ask a tenant administrator to grant it, or use another user (${names.join(", ")}).`,
+    hint: grantRoleHint(client.connection.source),
   });
 }
 

@@ -246,7 +246,7 @@ async function initGit(targetDir: string, wanted: boolean, created: CreatedPaths
 function keptFileWarning(path: string): string {
   if (path === "package-lock.json") return "Kept the existing package.json, so the template's package-lock.json was not written either: run npm install to make one that matches.";
   const kept = `Kept the existing ${path}; the template's version was not written.`;
-  return path === "cumulocity.json" || path === "cumulocity.yaml" ? `${kept} Its name, isolation, roles and provider stay as they are there.` : kept;
+  return path === "cumulocity.json" ? `${kept} Its name, isolation, roles and provider stay as they are there.` : kept;
 }
 
 /** A path a step is about to create is taken back with the rest if init fails later. */

@@ -84,7 +84,7 @@ export function errorForStatus(status: number, body: PlatformErrorBody | undefin
   if (status === 403) {
     const role = purpose.role ? `the role ${purpose.role}` : "the permission for it";
     return new PlatformAuthError(403, `Not allowed to ${purpose.action} (403)${platformSays}`, {
-      hint: `${credentials.principal} lacks ${role}. Ask a tenant administrator to grant it, or use another user (${credentials.names.join(", ")}).`,
+      hint: `${credentials.principal} lacks ${role}. ${grantRoleHint(credentials)}`,
     });
   }
   if (status === 413) {
@@ -103,6 +103,11 @@ export function errorForStatus(status: number, body: PlatformErrorBody | undefin
     });
   }
   return new PlatformError(status, body, `Could not ${purpose.action} (${status})${platformSays}`, { hint: otherStatusHint(status, credentials) });
+}
+
+/** What to do about a missing role, for a 403 or a check before anything is sent. */
+export function grantRoleHint(credentials: Pick<CredentialSource, "names">): string {
+  return `Ask a tenant administrator to grant it, or use another user (${credentials.names.join(", ")}).`;
 }
 
 function otherStatusHint(status: number, credentials: CredentialSource): string {
