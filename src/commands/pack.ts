@@ -10,7 +10,7 @@ import { discardTemp, makeScratchDir } from "../fs/atomic.js";
 import { inspectImage, saveImage, TARGET_PLATFORM } from "../image/engine-commands.js";
 import { detectEngine, type Engine } from "../image/engine.js";
 import { inspectImageTarFile, type ImageTarFile } from "../image/image-tar.js";
-import { ImageRejectedError, prepareImageTar, REBUILD_HINT, selectImage, type PreparedImage } from "../image/normalise.js";
+import { ImageRejectedError, isPlatformReady, prepareImageTar, REBUILD_HINT, selectImage, type PreparedImage } from "../image/normalise.js";
 import { countLabel, formatDiagnostic } from "../manifest/diagnostics.js";
 import { loadManifest, ManifestInvalidError, manifestJson } from "../manifest/load.js";
 import type { CommandResult } from "../result.js";
@@ -170,9 +170,10 @@ async function saveToScratch(ctx: Context, engine: Engine, ref: string, expected
 
 async function prepareImage(file: ImageTarFile, scratch: string, tag: string, ctx: Context): Promise<PreparedImage> {
   const image = selectImage(file);
-  const rewrite = file.layout.report.format !== "docker-archive" || image.layers.some((l) => l.compression !== "none");
   const stored = image.layers.reduce((sum, l) => sum + l.entry.size, 0);
-  const progress = rewrite ? ctx.progress(`Converting ${file.layout.report.format} to docker-archive`, stored) : undefined;
+  const format = file.layout.report.format;
+  const label = format === "docker-archive" ? "Rewriting the docker-archive" : `Converting ${format} to docker-archive`;
+  const progress = isPlatformReady(file, image) ? undefined : ctx.progress(label, stored);
   try {
     const prepared = await prepareImageTar(file, { scratchDir: scratch, fallbackTag: tag, signal: ctx.signal, onProgress: (bytes) => progress?.advance(bytes) });
     progress?.done();

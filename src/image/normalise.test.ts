@@ -39,6 +39,13 @@ describe("prepareImageTar", () => {
     await prepared.verify!(signal);
   });
 
+  it("names an archive saved by id with the fallback tag, and does not warn about the tag it mended", async () => {
+    const { prepared } = await prepare(dockerArchive(image, null));
+    expect(prepared).toMatchObject({ converted: true, ref: "svc:9.9.9", id: image.id });
+    expect(prepared.warnings.map((w) => w.rule)).not.toContain("image-repo-tags");
+    expect((await expectPlatformReady(prepared.path)).layout.images[0]!.info.repoTags).toEqual(["svc:9.9.9"]);
+  });
+
   it("finds a damaged layer while verifying", async () => {
     const tar = dockerArchive(image);
     const at = tar.indexOf("app/server.js", 2048);

@@ -57,8 +57,9 @@ export interface PrepareOptions {
  */
 export async function prepareImageTar(file: ImageTarFile, options: PrepareOptions): Promise<PreparedImage> {
   const image = selectImage(file);
-  const warnings = image.problems.filter((p) => p.severity === "warning");
   const repoTags = image.info.repoTags.length ? image.info.repoTags : [options.fallbackTag];
+  // A missing tag is mended here (the rewrite names the image), so it is no longer news.
+  const warnings = image.problems.filter((p) => p.severity === "warning" && p.rule !== "image-repo-tags");
   const origins = layerOrigins(image.config, image.layers.length);
   const layers = image.info.layers.map((layer, i) => ({ ...layer, createdBy: origins[i] }));
   const base = { id: image.info.id, architecture: AMD64.architecture, ref: repoTags[0]!, warnings, layers };
@@ -112,7 +113,8 @@ export function selectImage(file: ImageTarFile): ResolvedImage {
 }
 
 /** What Docker up to 24 writes and every platform version reads: nothing to rewrite. */
-function isPlatformReady(file: ImageTarFile, image: ResolvedImage): boolean {
+/** Already what the platform reads: used as it is; anything else is rewritten. */
+export function isPlatformReady(file: ImageTarFile, image: ResolvedImage): boolean {
   return (
     file.layout.report.format === "docker-archive" &&
     file.layout.images.length === 1 &&
