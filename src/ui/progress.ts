@@ -39,12 +39,11 @@ export function createProgressFactory(options: ProgressOptions): ProgressFactory
 
     const rate = () => transferred / Math.max((now() - started) / 1000, 0.001);
     const draw = () => {
-      const parts = [label, totalBytes ? `${formatBytes(transferred)} / ${formatBytes(totalBytes)}` : formatBytes(transferred)];
-      if (totalBytes) parts.push(`${Math.floor((transferred / totalBytes) * 100)}%`);
-      parts.push(`${formatBytes(rate())}/s`);
-      if (totalBytes && transferred > 0) parts.push(`ETA ${formatDuration(((totalBytes - transferred) / rate()) * 1000)}`);
-      const line = parts.join("  ");
-      write(`\r${line.slice(0, (stream.columns ?? 100) - 1)}\x1b[K`);
+      const figures = [totalBytes ? `${formatBytes(transferred)} / ${formatBytes(totalBytes)}` : formatBytes(transferred)];
+      if (totalBytes) figures.push(`${Math.floor((transferred / totalBytes) * 100)}%`);
+      figures.push(`${formatBytes(rate())}/s`);
+      if (totalBytes && transferred > 0) figures.push(`ETA ${formatDuration(((totalBytes - transferred) / rate()) * 1000)}`);
+      write(`\r${fitLine(label, figures.join("  "), (stream.columns ?? 100) - 1)}\x1b[K`);
     };
     const finish = (mark: string, summary?: string) => {
       if (finished) return;
@@ -68,4 +67,12 @@ export function createProgressFactory(options: ProgressOptions): ProgressFactory
       fail: () => finish("✖", "failed"),
     };
   };
+}
+
+/** A narrow terminal shortens the label, never the figures (a cut "ETA 346ms" reads as minutes). */
+export function fitLine(label: string, figures: string, width: number): string {
+  const room = width - figures.length - 2;
+  if (label.length <= room) return `${label}  ${figures}`;
+  if (room < 2) return figures.slice(0, Math.max(0, width));
+  return `${label.slice(0, room - 1)}…  ${figures}`;
 }
