@@ -220,6 +220,10 @@ describe("deploy failures", () => {
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain(`${name} will not come up: the platform runs no instance of it`);
     expect(run.stderr).toContain("--no-containers");
+    expect(run.stderr).toMatch(new RegExp(`The upload landed: ${name} 1\\.0\\.0 \\(application \\d+\\) is on the platform and subscribed; only the wait failed\\.`));
+    const json = await runCli(["deploy", await zipOf(manifest(name)), "--wait", "--timeout", "60", "--json"], { env: sandbox.env() });
+    expect(json.exitCode).toBe(1);
+    expect(json.json<{ error: { code: string; hint: string } }>().error).toMatchObject({ code: "SERVICE_NOT_UP", hint: expect.stringContaining("The upload landed") });
   });
 
   it("a path that is neither a directory nor a zip is a usage error", async () => {

@@ -18,7 +18,7 @@ import type { PlatformClient } from "../platform/client.js";
 import type { ConnectionOptions } from "../platform/connection.js";
 import { grantRoleHint } from "../platform/errors.js";
 import { withSession } from "../platform/session.js";
-import { readStatus, waitUntilUp } from "../platform/status.js";
+import { readStatus, ServiceNotUpError, waitUntilUp } from "../platform/status.js";
 import { readCurrentUser, subscribedApplicationIds } from "../platform/tenants.js";
 import type { CommandResult } from "../result.js";
 import { formatBytes } from "../ui/format.js";
@@ -130,7 +130,13 @@ export async function deploy(target: string, options: DeployOptions, ctx: Contex
     if (options.wait) {
       const seconds = options.timeout ?? DEFAULT_WAIT_SECONDS;
       ctx.logger.step(`Waiting up to ${seconds}s for ${app.name} to report Up`);
-      await waitUntilUp(client, app, { timeoutMs: seconds * 1000, signal: ctx.signal, onChange: (state) => ctx.logger.info(`  status: ${state}`) });
+      const deployed = app;
+      await waitUntilUp(client, app, { timeoutMs: seconds * 1000, signal: ctx.signal, onChange: (state) => ctx.logger.info(`  status: ${state}`) }).catch((error: unknown) => {
+        // A pipeline reading only the error must still learn that the upload itself landed.
+        if (!(error instanceof ServiceNotUpError)) throw error;
+        const landed = `The upload landed: ${deployed.name} ${artefact.version} (application ${deployed.id}) is on the platform and subscribed; only the wait failed.`;
+        throw new ServiceNotUpError(error.message, { hint: [landed, error.hint].filter(Boolean).join("\n"), cause: error });
+      });
       ctx.logger.success(`${app.name} is Up`);
     }
 
