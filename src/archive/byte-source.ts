@@ -21,14 +21,15 @@ export interface ByteSource {
   readonly position: number;
 }
 
-export function fileSource(handle: FileHandle, start = 0): ByteSource {
+/** A file read in place, from `start` up to `end` (the file's end when not given). */
+export function fileSource(handle: FileHandle, start = 0, end = Number.POSITIVE_INFINITY): ByteSource {
   let position = start;
   return {
     get position() {
       return position;
     },
     async read(length) {
-      const buffer = await readAt(handle, position, length);
+      const buffer = await readAt(handle, position, Math.max(0, Math.min(length, end - position)));
       position += buffer.length;
       return buffer;
     },

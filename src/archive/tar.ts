@@ -36,9 +36,10 @@ const MAX_EXTENSION_BYTES = 1024 * 1024;
 /**
  * The entries of a tar archive in order. Data the consumer does not read is skipped, so a
  * file source never reads layer contents and a stream source holds one block at a time.
+ * `origin` is where the archive starts in its source (a tar inside a zip): messages count from there.
  * @throws {TarFormatError} on a damaged header or an archive that ends in the middle of an entry
  */
-export async function* readTarEntries(source: ByteSource, label = "the archive"): AsyncGenerator<TarEntryCursor> {
+export async function* readTarEntries(source: ByteSource, label = "the archive", origin = 0): AsyncGenerator<TarEntryCursor> {
   let extension: { path?: string; linkpath?: string; size?: number } = {};
   for (;;) {
     const block = await source.read(TAR_BLOCK);
@@ -46,7 +47,7 @@ export async function* readTarEntries(source: ByteSource, label = "the archive")
     if (block.length === 0) return;
     if (block.length < TAR_BLOCK) throw new TarFormatError(`${label} ends inside a tar header.`, { hint: DAMAGED_HINT });
     if (isZeroBlock(block)) return;
-    const header = parseHeader(block, `${label} (at byte ${source.position - TAR_BLOCK})`);
+    const header = parseHeader(block, `${label} (at byte ${source.position - TAR_BLOCK - origin})`);
 
     if ("xgLK".includes(header.typeflag)) {
       if (header.size > MAX_EXTENSION_BYTES) throw new TarFormatError(`${label} has an oversized tar extension header.`, { hint: DAMAGED_HINT });

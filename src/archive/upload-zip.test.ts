@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { dockerArchive, ociLayout, syntheticImage } from "../../test/helpers/images.js";
+import { dockerArchive, ociLayout, podmanDockerArchive, syntheticImage } from "../../test/helpers/images.js";
 import { tempDir } from "../../test/helpers/tmp.js";
 import { checkUploadZip, PLATFORM_ZIP_LIMIT_BYTES } from "./upload-zip.js";
 import { writeZip } from "./zip-writer.js";
@@ -84,6 +84,46 @@ describe("checkUploadZip (platform.md §2, §6.4)", () => {
     bytes[at + 600] = bytes[at + 600]! ^ 0x55;
     await writeFile(path, bytes);
     expect(rules(await checkUploadZip(path))).toContain("zip-corrupt");
+  });
+
+  describe("reads a stored image.tar in place and a deflated one as a stream, with the same findings", () => {
+    const damagedLayer = (() => {
+      const tar = dockerArchive(syntheticImage());
+      tar.write("X", tar.indexOf("app/server.js", 2048) + 600, "latin1");
+      return tar;
+    })();
+    const withoutEndMarker = dockerArchive(syntheticImage()).subarray(0, -1024);
+    const cases: [string, Buffer][] = [
+      ["a docker-archive", IMAGE],
+      ["podman's docker-archive with symlinks", podmanDockerArchive(syntheticImage())],
+      ["an OCI layout with gzip layers", ociLayout([{ image: syntheticImage(), gzip: true }], { refName: "svc:1.0.0" })],
+      ["an arm64 image", dockerArchive(syntheticImage({ architecture: "arm64" }))],
+      ["a layer that does not match its digest", damagedLayer],
+      ["a tar without its end marker", withoutEndMarker],
+      ["a tar cut off in a layer", IMAGE.subarray(0, 3000)],
+      ["something that is not a tar", Buffer.alloc(4096, 7)],
+    ];
+    it.each(cases)("%s", async (_label, image) => {
+      const files = { "cumulocity.json": MANIFEST, "image.tar": image };
+      const stored = await checkUploadZip(await uploadZip(files, ["-0"]));
+      const deflated = await checkUploadZip(await uploadZip(files));
+      const findings = (report: typeof stored) => report.diagnostics.map((d) => `${d.rule}: ${d.message.replace(/\S*upload\.zip/g, "ZIP")}`);
+      // Read in place, a cut-off archive can name the entry it cuts; a stream only knows it ended.
+      const truncation = (text: string) => text.replace(/ is truncated(: .* is cut short)?\./, " is truncated.");
+      expect(findings(stored).map(truncation)).toEqual(findings(deflated));
+      expect(stored.image?.images.map((i) => i.id)).toEqual(deflated.image?.images.map((i) => i.id));
+    });
+  });
+
+  it("finds a stored image.tar whose bytes changed after zipping by its CRC-32, and trusts nothing else in it", async () => {
+    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE }, ["-0"]);
+    const bytes = await readFile(path);
+    const at = bytes.indexOf("app/server.js", bytes.indexOf("image.tar") + 2048) + 600;
+    bytes[at] = bytes[at]! ^ 0x55;
+    await writeFile(path, bytes);
+    const report = await checkUploadZip(path);
+    expect(report.diagnostics).toMatchObject([{ rule: "zip-corrupt", message: `${path} is not a valid zip: image.tar is damaged (CRC-32 mismatch).` }]);
+    expect(report.image).toBeUndefined();
   });
 
   it("reports a zip over the size limit, and what is not a zip", async () => {

@@ -1,9 +1,9 @@
 import { stat } from "node:fs/promises";
 import { formatBytes } from "../ui/format.js";
 import { checkManifestText, type Diagnostic, type ManifestReport } from "../manifest/load.js";
-import { inspectImageTar, type ImageTarReport } from "../image/image-tar.js";
+import { inspectImageTar, inspectStoredImageTar, type ImageTarReport } from "../image/image-tar.js";
 import { UPLOAD_RULES, type UploadRuleId } from "./upload-rules.js";
-import { openZip, ZipFormatError, type ZipReader } from "./zip-reader.js";
+import { invalidZip, openZip, ZipFormatError, type ZipReader } from "./zip-reader.js";
 
 /** platform.md §2: "Microservice image size — hard — 500 MB" (the sandbox uses the same figure). */
 export const PLATFORM_ZIP_LIMIT_BYTES = 500 * 1024 * 1024;
@@ -86,7 +86,7 @@ export async function checkUploadZip(path: string, options: { sizeLimit?: number
       const tooBig = bytes <= sizeLimit ? imageSizeWarning(zip.entries.find((e) => e.name === IMAGE_ENTRY)!.size, sizeLimit) : undefined;
       if (tooBig) add("image-size", tooBig, IMAGE_ENTRY);
       try {
-        const image = await inspectImageTar(await zip.openEntry(IMAGE_ENTRY));
+        const image = await inspectImageEntry(zip, path);
         result.image = image;
         for (const problem of image.problems) add(problem.rule, problem.message, IMAGE_ENTRY);
       } catch (error) {
@@ -98,6 +98,20 @@ export async function checkUploadZip(path: string, options: { sizeLimit?: number
     await zip.close();
   }
   return result;
+}
+
+/**
+ * A stored image.tar (zip -0, or pack --compression-level 0) is read in place with one reused
+ * buffer; a deflated one streams through inflate. Either way a damaged entry throws
+ * ZipFormatError, and then its image findings are not trusted.
+ */
+async function inspectImageEntry(zip: ZipReader, path: string): Promise<ImageTarReport> {
+  const range = await zip.storedRange(IMAGE_ENTRY);
+  if (!range) return inspectImageTar(await zip.openEntry(IMAGE_ENTRY));
+  const { report, crc32 } = await inspectStoredImageTar(path, range);
+  const expected = zip.entries.find((e) => e.name === IMAGE_ENTRY)!.crc32 >>> 0;
+  if (crc32 !== expected) throw invalidZip(path, `${IMAGE_ENTRY} is damaged (CRC-32 mismatch)`);
+  return report;
 }
 
 async function readManifest(zip: ZipReader, add: (rule: UploadRuleId, message: string, entry?: string) => void): Promise<string | undefined> {

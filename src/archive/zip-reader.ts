@@ -34,12 +34,22 @@ export interface ZipReader {
   entries: ZipEntry[];
   /** The entry's content, inflated, checked against its size and CRC-32 as it streams. */
   openEntry(name: string): Promise<Readable>;
+  /**
+   * Where a stored (uncompressed) entry's bytes lie in the zip file, for reading them in
+   * place; undefined for a deflated entry. The caller checks the CRC-32.
+   */
+  storedRange(name: string): Promise<{ offset: number; size: number } | undefined>;
   close(): Promise<void>;
 }
 
 /** Not a zip, a damaged one, or one using features the platform does not read (encryption, other methods). */
 export class ZipFormatError extends ValidationError {
   override readonly code = "ZIP_INVALID";
+}
+
+/** `path` is not a zip the platform can read, for `reason`. */
+export function invalidZip(path: string, reason: string): ZipFormatError {
+  return new ZipFormatError(`${path} is not a valid zip: ${reason}.`, { hint: "Pack it again with `c8y-ms pack`, or check that the download or copy was complete." });
 }
 
 interface StoredEntry extends ZipEntry {
@@ -60,7 +70,7 @@ export async function openZip(path: string): Promise<ZipReader> {
   const handle = await open(path, "r");
   try {
     const size = (await handle.stat()).size;
-    const fail = (reason: string) => new ZipFormatError(`${path} is not a valid zip: ${reason}.`, { hint: "Pack it again with `c8y-ms pack`, or check that the download or copy was complete." });
+    const fail = (reason: string) => invalidZip(path, reason);
     const directory = await readDirectoryLocation(handle, size, fail);
     const entries = parseCentralDirectory(await readAt(handle, directory.offset, directory.size), directory.count, fail);
     for (const entry of entries) {
@@ -72,6 +82,13 @@ export async function openZip(path: string): Promise<ZipReader> {
         const entry = entries.find((e) => e.name === name);
         if (!entry) throw new ZipFormatError(`${path} has no entry named ${name}.`);
         return openStoredEntry(handle, path, entry, directory.offset, fail);
+      },
+      storedRange: async (name) => {
+        const entry = entries.find((e) => e.name === name);
+        if (!entry) throw new ZipFormatError(`${path} has no entry named ${name}.`);
+        if (entry.method !== METHOD_STORED || entry.flags & FLAG_ENCRYPTED) return undefined;
+        if (entry.compressedSize !== entry.size) throw fail(`${entry.name} is stored, but its sizes differ (${entry.compressedSize} and ${entry.size} bytes)`);
+        return { offset: await dataStartOf(handle, entry, directory.offset, fail), size: entry.size };
       },
       close: () => handle.close(),
     };
@@ -164,10 +181,7 @@ function parseCentralDirectory(buffer: Buffer, count: number, fail: (reason: str
 async function openStoredEntry(handle: FileHandle, path: string, entry: StoredEntry, directoryOffset: number, fail: (reason: string) => Error): Promise<Readable> {
   if (entry.flags & FLAG_ENCRYPTED) throw fail(`${entry.name} is encrypted`);
   if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATED) throw fail(`${entry.name} uses compression method ${entry.method}; only stored and deflated entries are readable`);
-  const header = await readAt(handle, entry.localHeaderOffset, LOCAL_HEADER_SIZE);
-  if (header.length < LOCAL_HEADER_SIZE || header.readUInt32LE(0) !== SIG_LOCAL) throw fail(`the local header of ${entry.name} is missing`);
-  const dataStart = entry.localHeaderOffset + LOCAL_HEADER_SIZE + header.readUInt16LE(26) + header.readUInt16LE(28);
-  if (dataStart + entry.compressedSize > directoryOffset) throw fail(`the data of ${entry.name} runs past the central directory`);
+  const dataStart = await dataStartOf(handle, entry, directoryOffset, fail);
 
   const raw = entry.compressedSize === 0 ? Readable.from([]) : createReadStream(path, { start: dataStart, end: dataStart + entry.compressedSize - 1 });
   const check = new EntryCheck(entry, fail);
@@ -181,6 +195,15 @@ async function openStoredEntry(handle: FileHandle, path: string, entry: StoredEn
     pipeline(raw, inflate, check, () => {});
   }
   return check;
+}
+
+/** Where the entry's data begins: after its local header, whose name and extra field may differ from the central directory's. */
+async function dataStartOf(handle: FileHandle, entry: StoredEntry, directoryOffset: number, fail: (reason: string) => Error): Promise<number> {
+  const header = await readAt(handle, entry.localHeaderOffset, LOCAL_HEADER_SIZE);
+  if (header.length < LOCAL_HEADER_SIZE || header.readUInt32LE(0) !== SIG_LOCAL) throw fail(`the local header of ${entry.name} is missing`);
+  const dataStart = entry.localHeaderOffset + LOCAL_HEADER_SIZE + header.readUInt16LE(26) + header.readUInt16LE(28);
+  if (dataStart + entry.compressedSize > directoryOffset) throw fail(`the data of ${entry.name} runs past the central directory`);
+  return dataStart;
 }
 
 /** Passes data through and fails the stream when its size or CRC-32 differ from the directory. */

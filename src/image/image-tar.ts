@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
+import { crc32 } from "node:zlib";
 import { fileSource, streamSource, type ByteSource } from "../archive/byte-source.js";
 import { readAt } from "../archive/positional.js";
 import { readTarEntries, TarFormatError } from "../archive/tar.js";
@@ -83,26 +84,94 @@ export async function inspectImageTarFile(path: string): Promise<ImageTarFile> {
         hint: compression === "gzip" ? `Decompress it first (gunzip -k ${path}), or save without compressing: docker save -o image.tar <image>.` : `Decompress it first (zstd -d ${path}), or save without compressing: docker save -o image.tar <image>.`,
       });
     }
-    const catalog: Catalog = new Map();
-    let kept = 0;
-    const source: ByteSource = fileSource(handle);
-    for await (const entry of readTarEntries(source, path)) {
-      if (entry.dataOffset + entry.size > size) throw new TarFormatError(`${path} is truncated: ${entry.name} is cut short.`, { hint: "Save the image again; the file is incomplete." });
-      const record: CatalogEntry = { name: entry.name, type: entry.type, size: entry.size, linkName: entry.linkName, dataOffset: entry.dataOffset };
-      if (entry.type === "file") {
-        const head = await readAt(handle, entry.dataOffset, Math.min(entry.size, 4));
-        record.compression = sniffCompression(head);
-        if (entry.size <= JSON_LIMIT && kept + entry.size <= KEPT_LIMIT && looksLikeJson(head)) {
-          record.content = await entry.readContent();
-          kept += entry.size;
-        }
-      }
-      catalog.set(catalogKey(entry.name), record);
-    }
+    const catalog = await catalogInPlace(handle, { offset: 0, size }, path);
     return { path, size, catalog, layout: resolveImageLayout(catalog) };
   } finally {
     await handle.close();
   }
+}
+
+/** A tar that lies at `range` of a file: headers and small JSON files read in place, layers skipped. */
+async function catalogInPlace(handle: FileHandle, range: ByteRange, label: string): Promise<Catalog> {
+  const end = range.offset + range.size;
+  const catalog: Catalog = new Map();
+  let kept = 0;
+  for await (const entry of readTarEntries(fileSource(handle, range.offset, end), label, range.offset)) {
+    if (entry.dataOffset + entry.size > end) throw new TarFormatError(`${label} is truncated: ${entry.name} is cut short.`, { hint: "Save the image again; the file is incomplete." });
+    const record: CatalogEntry = { name: entry.name, type: entry.type, size: entry.size, linkName: entry.linkName, dataOffset: entry.dataOffset };
+    if (entry.type === "file") {
+      const head = await readAt(handle, entry.dataOffset, Math.min(entry.size, 4));
+      record.compression = sniffCompression(head);
+      if (entry.size <= JSON_LIMIT && kept + entry.size <= KEPT_LIMIT && looksLikeJson(head)) {
+        record.content = await entry.readContent();
+        kept += entry.size;
+      }
+    }
+    catalog.set(catalogKey(entry.name), record);
+  }
+  return catalog;
+}
+
+export interface ByteRange {
+  offset: number;
+  size: number;
+}
+
+/** Reads of the one pass over a stored image.tar: large enough to be cheap, one buffer for all. */
+const PASS_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * The inspection of inspectImageTar for a tar stored uncompressed inside another file (image.tar
+ * in a stored zip entry). Headers are read in place; then one sequential pass through a single
+ * reused buffer hashes every entry and takes the CRC-32 of the whole. A stream would allocate
+ * a buffer per chunk, and a fast disk outruns the garbage collector by tens of megabytes.
+ */
+export async function inspectStoredImageTar(path: string, range: ByteRange): Promise<{ report: ImageTarReport; crc32: number }> {
+  const handle = await open(path, "r");
+  try {
+    let catalog: Catalog;
+    try {
+      catalog = await catalogInPlace(handle, range, "image.tar");
+    } catch (error) {
+      if (!(error instanceof TarFormatError)) throw error;
+      return { report: { format: "docker-archive", images: [], problems: [{ rule: "image-format", severity: "error", message: error.message }] }, crc32: await crc32Of(handle, range) };
+    }
+    const crc = await hashInOnePass(handle, range, [...catalog.values()].filter((r) => r.type === "file"));
+    return { report: resolveImageLayout(catalog).report, crc32: crc };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function crc32Of(handle: FileHandle, range: ByteRange): Promise<number> {
+  return hashInOnePass(handle, range, []);
+}
+
+/** Sets `sha256` on each file record (tar entries do not overlap) and returns the CRC-32 of the range. */
+async function hashInOnePass(handle: FileHandle, range: ByteRange, files: CatalogEntry[]): Promise<number> {
+  const ordered = [...files].sort((a, b) => a.dataOffset - b.dataOffset);
+  const hashes = ordered.map(() => createHash("sha256"));
+  const buffer = Buffer.allocUnsafe(PASS_BUFFER_BYTES);
+  const end = range.offset + range.size;
+  let crc = 0;
+  let next = 0;
+  for (let position = range.offset; position < end; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
+    if (bytesRead === 0) throw new TarFormatError("image.tar is truncated.", { hint: "Pack the zip again; the file is incomplete." });
+    const until = position + bytesRead;
+    // hash.update and crc32 consume the bytes at once, so the buffer can be read into again.
+    crc = crc32(buffer.subarray(0, bytesRead), crc);
+    for (let i = next; i < ordered.length && ordered[i]!.dataOffset < until; i++) {
+      const file = ordered[i]!;
+      const from = Math.max(file.dataOffset, position);
+      const to = Math.min(file.dataOffset + file.size, until);
+      if (to > from) hashes[i]!.update(buffer.subarray(from - position, to - position));
+    }
+    while (next < ordered.length && ordered[next]!.dataOffset + ordered[next]!.size <= until) next++;
+    position = until;
+  }
+  ordered.forEach((file, i) => (file.sha256 = hashes[i]!.digest("hex")));
+  return crc >>> 0;
 }
 
 function looksLikeJson(head: Buffer): boolean {
