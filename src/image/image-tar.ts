@@ -3,7 +3,7 @@ import { open, type FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { crc32 } from "node:zlib";
 import { fileSource, streamSource, type ByteSource } from "../archive/byte-source.js";
-import { readAt } from "../archive/positional.js";
+import { readAt, scanRange } from "../archive/positional.js";
 import { readTarEntries, TarFormatError } from "../archive/tar.js";
 import { catalogKey, resolveImageLayout, sniffCompression, type Catalog, type CatalogEntry, type ImageLayout, type ImageTarReport } from "./image-layout.js";
 
@@ -117,14 +117,10 @@ export interface ByteRange {
   size: number;
 }
 
-/** Reads of the one pass over a stored image.tar: large enough to be cheap, one buffer for all. */
-const PASS_BUFFER_BYTES = 1024 * 1024;
-
 /**
  * The inspection of inspectImageTar for a tar stored uncompressed inside another file (image.tar
- * in a stored zip entry). Headers are read in place; then one sequential pass through a single
- * reused buffer hashes every entry and takes the CRC-32 of the whole. A stream would allocate
- * a buffer per chunk, and a fast disk outruns the garbage collector by tens of megabytes.
+ * in a stored zip entry). Headers are read in place; then one sequential pass (scanRange, one
+ * reused buffer) hashes every entry and takes the CRC-32 of the whole.
  */
 export async function inspectStoredImageTar(path: string, range: ByteRange): Promise<{ report: ImageTarReport; crc32: number }> {
   const handle = await open(path, "r");
@@ -151,25 +147,20 @@ async function crc32Of(handle: FileHandle, range: ByteRange): Promise<number> {
 async function hashInOnePass(handle: FileHandle, range: ByteRange, files: CatalogEntry[]): Promise<number> {
   const ordered = [...files].sort((a, b) => a.dataOffset - b.dataOffset);
   const hashes = ordered.map(() => createHash("sha256"));
-  const buffer = Buffer.allocUnsafe(PASS_BUFFER_BYTES);
-  const end = range.offset + range.size;
   let crc = 0;
   let next = 0;
-  for (let position = range.offset; position < end; ) {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
-    if (bytesRead === 0) throw new TarFormatError("image.tar is truncated.", { hint: "Pack the zip again; the file is incomplete." });
-    const until = position + bytesRead;
-    // hash.update and crc32 consume the bytes at once, so the buffer can be read into again.
-    crc = crc32(buffer.subarray(0, bytesRead), crc);
+  const read = await scanRange(handle, range.offset, range.size, (piece, at) => {
+    const until = at + piece.length;
+    crc = crc32(piece, crc);
     for (let i = next; i < ordered.length && ordered[i]!.dataOffset < until; i++) {
       const file = ordered[i]!;
-      const from = Math.max(file.dataOffset, position);
+      const from = Math.max(file.dataOffset, at);
       const to = Math.min(file.dataOffset + file.size, until);
-      if (to > from) hashes[i]!.update(buffer.subarray(from - position, to - position));
+      if (to > from) hashes[i]!.update(piece.subarray(from - at, to - at));
     }
     while (next < ordered.length && ordered[next]!.dataOffset + ordered[next]!.size <= until) next++;
-    position = until;
-  }
+  });
+  if (read < range.size) throw new TarFormatError("image.tar is truncated.", { hint: "Pack the zip again; the file is incomplete." });
   ordered.forEach((file, i) => (file.sha256 = hashes[i]!.digest("hex")));
   return crc >>> 0;
 }

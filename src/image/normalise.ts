@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { pipeline, Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { CancelledError, ValidationError } from "../errors.js";
+import { scanRange } from "../archive/positional.js";
 import { TarFileWriter } from "../archive/tar-writer.js";
 import { AMD64, layerOrigins, type ImageProblem, type ResolvedImage, type ResolvedLayer } from "./image-layout.js";
 import { inspectImageTarFile, type ImageTarFile } from "./image-tar.js";
@@ -180,19 +181,23 @@ async function* checkedLayer(path: string, layer: ResolvedLayer, signal: AbortSi
 
 /** For an archive used as it is: each layer's bytes against its diff id, without holding them. */
 async function verifyLayers(path: string, layers: ResolvedLayer[], signal: AbortSignal): Promise<void> {
-  const seen = new Set<string>();
-  for (const layer of layers) {
-    if (seen.has(layer.entry.name)) continue;
-    seen.add(layer.entry.name);
-    const hash = createHash("sha256");
-    for await (const chunk of rangeStream(path, layer)) {
-      if (signal.aborted) throw new CancelledError();
-      hash.update(chunk as Buffer);
+  const handle = await open(path, "r");
+  try {
+    const seen = new Set<string>();
+    for (const layer of layers) {
+      if (seen.has(layer.entry.name)) continue;
+      seen.add(layer.entry.name);
+      const hash = createHash("sha256");
+      await scanRange(handle, layer.entry.dataOffset, layer.entry.size, (piece) => hash.update(piece), signal).catch((error: unknown) => {
+        throw signal.aborted ? new CancelledError() : error;
+      });
+      const actual = `sha256:${hash.digest("hex")}`;
+      if (actual !== layer.diffId) {
+        throw new ImageRejectedError(`The layer ${layer.name} does not match its digest ${layer.diffId}: the archive is damaged.`, { hint: DAMAGED_HINT });
+      }
     }
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (actual !== layer.diffId) {
-      throw new ImageRejectedError(`The layer ${layer.name} does not match its digest ${layer.diffId}: the archive is damaged.`, { hint: DAMAGED_HINT });
-    }
+  } finally {
+    await handle.close();
   }
 }
 
