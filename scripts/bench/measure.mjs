@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 
 const GNU_TIME = "/usr/bin/time";
 
-/** Runs one command once; returns wall seconds and peak RSS in MiB. Throws when it fails. */
+/** Runs one command once; returns wall seconds and peak RSS in MiB and in MB (10^6 bytes, as the goals say). Throws when it fails. */
 export function runOnce(command, args, options = {}) {
   const rssFile = join(tmpdir(), `c8y-ms-bench-${process.pid}-${Math.random().toString(16).slice(2)}.rss`);
   const withTime = existsSync(GNU_TIME);
@@ -27,7 +27,7 @@ export function runOnce(command, args, options = {}) {
     rmSync(rssFile, { force: true });
   }
   options.after?.();
-  return { wall, peakMiB };
+  return { wall, peakMiB, peakMB: (peakMiB * 1024 * 1024) / 1e6 };
 }
 
 export function median(values) {
@@ -49,7 +49,7 @@ export function compare({ a, b, runs = 5, warmup = 1 }) {
     samples.a.push(ra);
     samples.b.push(rb);
   }
-  const summary = (list) => ({ wall: median(list.map((s) => s.wall)), peakMiB: Math.max(...list.map((s) => s.peakMiB)) });
+  const summary = (list) => ({ wall: median(list.map((s) => s.wall)), peakMiB: Math.max(...list.map((s) => s.peakMiB)), peakMB: Math.max(...list.map((s) => s.peakMB)) });
   const sa = summary(samples.a);
   const sb = summary(samples.b);
   return { a: sa, b: sb, timeRatio: sa.wall / sb.wall };

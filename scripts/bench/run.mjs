@@ -20,7 +20,7 @@ for (const entry of selected) {
   console.error(`bench: ${entry.name}...`);
   for (const row of await entry.run()) {
     rows.push(row);
-    console.error(`  ${row.entry}: ${row.ours} vs ${row.theirs} (${row.reference}) = ${row.ratio.toFixed(2)}x${row.extra ? `; ${row.extra}` : ""}`);
+    console.error(`  ${row.entry}: ${row.ours} vs ${row.theirs} (${row.reference}) = ${row.ratio.toFixed(3)}x${row.extra ? `; ${row.extra}` : ""}`);
   }
 }
 
@@ -28,7 +28,7 @@ const header = ["entry", "c8y-ms", "reference", "tool", "ratio", "goal", "notes"
 const table = [header, ...rows.map((r) => {
   const met = r.ratio <= r.goal && (r.memoryOk ?? true);
   if (!met) failed = true;
-  return [r.entry, r.ours, r.theirs, r.reference, `${r.ratio.toFixed(2)}x`, `<= ${r.goal}x${met ? "" : "  MISSED"}`, r.extra ?? ""];
+  return [r.entry, r.ours, r.theirs, r.reference, `${r.ratio.toFixed(3)}x`, `<= ${r.goal}x${met ? "" : "  MISSED"}`, r.extra ?? ""];
 })];
 const widths = header.map((_, i) => Math.max(...table.map((row) => String(row[i]).length)));
 console.log(table.map((row) => row.map((c, i) => String(c).padEnd(widths[i])).join("  ")).join("\n"));
