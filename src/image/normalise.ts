@@ -114,7 +114,6 @@ export function selectImage(file: ImageTarFile): ResolvedImage {
 }
 
 /** What Docker up to 24 writes and every platform version reads: nothing to rewrite. */
-/** Already what the platform reads: used as it is; anything else is rewritten. */
 export function isPlatformReady(file: ImageTarFile, image: ResolvedImage): boolean {
   return (
     file.layout.report.format === "docker-archive" &&

@@ -143,9 +143,6 @@ export function networkErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Failures of the TCP connection itself: through a proxy, they are the proxy's. */
-const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH"]);
-
 /**
  * A network failure in words: what happened to the connection to `url` (or to the proxy in
  * between), and what to check.
@@ -153,8 +150,16 @@ const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ER
 export function networkError(url: URL, error: unknown, urlSource: string, proxy?: ProxyRoute): NetworkError {
   const code = networkErrorCode(error);
   const detail = (error as Error | undefined)?.message;
-  if (proxy && code && CONNECT_CODES.has(code)) return proxyNetworkError(url, proxy, code);
+  const viaProxy = proxy && code ? proxyNetworkError(url, proxy, code) : undefined;
+  if (viaProxy) return viaProxy;
   const where = url.host;
+  // https:// (assumed when no scheme is given) to a server that speaks plain HTTP.
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || (code === "EPROTO" && /wrong version number/i.test(detail ?? ""))) {
+    return new NetworkError(url.toString(), `${where} does not speak HTTPS (${code})`, code, {
+      hint: `If it serves plain HTTP (as c8y-ms sandbox does), write http:// in the platform URL (${urlSource}); https:// is assumed when no scheme is given.`,
+      cause: error,
+    });
+  }
   const causes: Record<string, string> = {
     ECONNREFUSED: `connection refused by ${where}: nothing listens there`,
     ENOTFOUND: `the host name ${url.hostname} was not found`,
@@ -173,13 +178,6 @@ export function networkError(url: URL, error: unknown, urlSource: string, proxy?
   const proxyStatus = /Proxy response \((\d+)\)/.exec(detail ?? "")?.[1];
   const known = proxyStatus ? `the proxy answered ${proxyStatus} instead of opening a connection` : code ? causes[code] : undefined;
   const cause = known ? `${known}${code ? ` (${code})` : ""}` : `${detail ?? "unknown error"}${code ? ` (${code})` : ""}`;
-  // https:// (assumed when no scheme is given) to a server that speaks plain HTTP.
-  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || (code === "EPROTO" && /wrong version number/i.test(detail ?? ""))) {
-    return new NetworkError(url.toString(), `${where} does not speak HTTPS (${code})`, code, {
-      hint: `If it serves plain HTTP (as c8y-ms sandbox does), write http:// in the platform URL (${urlSource}); https:// is assumed when no scheme is given.`,
-      cause: error,
-    });
-  }
   const tls = code !== undefined && TLS_CODES.test(code);
   const hint = proxyStatus
     ? proxyStatus === "407"
@@ -193,7 +191,8 @@ export function networkError(url: URL, error: unknown, urlSource: string, proxy?
   return new NetworkError(url.toString(), cause, code, { hint, cause: error });
 }
 
-function proxyNetworkError(url: URL, proxy: ProxyRoute, code: string): NetworkError {
+/** Failures of the TCP connection itself, which through a proxy are the proxy's; undefined for others. */
+function proxyNetworkError(url: URL, proxy: ProxyRoute, code: string): NetworkError | undefined {
   const where = hostOf(proxy.url);
   const causes: Record<string, string> = {
     ECONNREFUSED: `the proxy ${where} (${proxy.variable}) refused the connection: nothing listens there`,
@@ -203,7 +202,9 @@ function proxyNetworkError(url: URL, proxy: ProxyRoute, code: string): NetworkEr
     EHOSTUNREACH: `the proxy ${where} (${proxy.variable}) is unreachable`,
     ENETUNREACH: `the network to the proxy ${where} (${proxy.variable}) is unreachable`,
   };
-  return new NetworkError(url.toString(), `${causes[code] ?? `the proxy ${where} failed`} (${code})`, code, {
+  const cause = causes[code];
+  if (!cause) return undefined;
+  return new NetworkError(url.toString(), `${cause} (${code})`, code, {
     hint: `Check ${proxy.variable} (${proxy.url}); to reach ${url.hostname} without the proxy, add it to NO_PROXY.`,
   });
 }

@@ -36,8 +36,8 @@ export interface FileToUpload {
  * the epilogue, with an exact Content-Length so nothing is chunked or buffered. Each
  * `open()` starts a fresh stream, so a retry sends the file again from its first byte; its
  * `onBytes` hears only that stream's file bytes, so an abandoned attempt still being drained
- * cannot count towards the next one. `gate`, when given, must resolve before the file's last chunk is sent; if it rejects, the
- * upload fails with its error and never completes.
+ * cannot count towards the next one. `gate`, when given, must resolve before the file's last
+ * chunk is sent; if it rejects, the upload fails with its error and never completes.
  */
 export function multipartFile(file: FileToUpload, gate?: () => Promise<void>): MultipartFileBody {
   const boundary = `----c8y-ms-${randomBytes(12).toString("hex")}`;
