@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { formatBytes } from "../ui/format.js";
 import { checkManifestText, type Diagnostic, type ManifestReport } from "../manifest/load.js";
+import { MANIFEST_MAX_BYTES } from "../manifest/limits.js";
 import { inspectImageTar, inspectStoredImageTar, type ImageTarReport } from "../image/image-tar.js";
 import { UPLOAD_RULES, type UploadRuleId } from "./upload-rules.js";
 import { invalidZip, openZip, ZipFormatError, type ZipReader } from "./zip-reader.js";
@@ -35,9 +36,6 @@ export function imageSizeWarning(imageBytes: number, limit: number): string | un
   if (imageBytes <= limit) return undefined;
   return `The image has ${formatMebibytes(imageBytes)} uncompressed; the platform's image size quota is ${formatMebibytes(limit)}, and it may count the image, not the zip. Make the image smaller (a slimmer base image, production dependencies only).`;
 }
-
-/** A manifest is a few kilobytes; anything near this is not one. */
-const MANIFEST_LIMIT = 1024 * 1024;
 
 /**
  * The zip as the platform sees it on upload (platform.md §2, §6.4): a readable zip under the
@@ -116,7 +114,7 @@ async function inspectImageEntry(zip: ZipReader, path: string): Promise<ImageTar
 
 async function readManifest(zip: ZipReader, add: (rule: UploadRuleId, message: string, entry?: string) => void): Promise<string | undefined> {
   const entry = zip.entries.find((e) => e.name === MANIFEST_ENTRY)!;
-  if (entry.size > MANIFEST_LIMIT) {
+  if (entry.size > MANIFEST_MAX_BYTES) {
     add("zip-entries", `${MANIFEST_ENTRY} has ${formatBytes(entry.size)}; a manifest is a few kilobytes.`, MANIFEST_ENTRY);
     return undefined;
   }

@@ -3,6 +3,8 @@ import { basename, resolve } from "node:path";
 import type { Context } from "../context.js";
 import { AuthError, CliError, ExitCode, UsageError, ValidationError } from "../errors.js";
 import { countLabel, formatDiagnostic, ManifestInvalidError } from "../manifest/diagnostics.js";
+import { oversizedReport } from "../manifest/check.js";
+import { MANIFEST_MAX_BYTES } from "../manifest/limits.js";
 import { checkManifestText, loadManifest, type Manifest, type ManifestReport } from "../manifest/load.js";
 import {
   createApplication,
@@ -197,9 +199,12 @@ async function readZipManifest(path: string): Promise<ManifestReport> {
   const { MANIFEST_ENTRY } = await import("../archive/upload-zip.js");
   const zip = await openZip(path);
   try {
-    if (!zip.entries.some((e) => e.name === MANIFEST_ENTRY)) {
+    const entry = zip.entries.find((e) => e.name === MANIFEST_ENTRY);
+    if (!entry) {
       throw new ValidationError(`${basename(path)} has no ${MANIFEST_ENTRY} at its root.`, { hint: "A platform zip holds cumulocity.json and image.tar; build it with `c8y-ms pack`." });
     }
+    // The directory's size is checked against the data as it inflates: a bigger entry is never read.
+    if (entry.size > MANIFEST_MAX_BYTES) return oversizedReport(`${path}!${MANIFEST_ENTRY}`);
     const chunks: Buffer[] = [];
     for await (const chunk of await zip.openEntry(MANIFEST_ENTRY)) chunks.push(chunk as Buffer);
     return checkManifestText(new TextDecoder("utf-8").decode(Buffer.concat(chunks)), `${path}!${MANIFEST_ENTRY}`);

@@ -8,6 +8,7 @@ import { checkRequests, checkResourceFormats } from "./rules/resources.js";
 import { objectOf, RULES, type Anchor, type Check, type Report, type RuleId } from "./rules.js";
 import type { Manifest } from "./schema.js";
 import { LineIndex, parentPointer, type Locations } from "./source.js";
+import { MANIFEST_MAX_BYTES } from "./limits.js";
 import { checkStructure } from "./structure.js";
 
 export interface ManifestReport {
@@ -39,6 +40,7 @@ const CHECKS: readonly Check[] = [
  * text gives a report (never an exception), and every diagnostic points inside the text.
  */
 export function checkManifestText(text: string, file: string): ManifestReport {
+  if (Buffer.byteLength(text, "utf8") > MANIFEST_MAX_BYTES) return oversizedReport(file);
   const lines = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];
   const add = (rule: RuleId, offset: number, pointer: string, message: string) =>
@@ -64,6 +66,12 @@ export function checkManifestText(text: string, file: string): ManifestReport {
   const manifest = objectOf(value);
   if (manifest) for (const check of CHECKS) check(manifest, report);
   return toReport(file, value, diagnostics);
+}
+
+/** Refused unread: past the cap, reading could only cost time and memory (src/manifest/limits.ts). */
+export function oversizedReport(file: string): ManifestReport {
+  const message = `The manifest has more than ${MANIFEST_MAX_BYTES / (1024 * 1024)} MiB; a manifest is a few kilobytes: check that this is the right file.`;
+  return toReport(file, undefined, [{ file, line: 1, column: 1, pointer: "", message, rule: "manifest-size", severity: RULES["manifest-size"].severity }]);
 }
 
 export function toReport(file: string, value: unknown, diagnostics: Diagnostic[]): ManifestReport {
