@@ -38,16 +38,18 @@ const NEWEST_DOCUMENTED_DOCKER = 27;
 
 /**
  * `c8y-ms doctor`: everything a deploy depends on, each with what is wrong and how to fix it.
- * It never prompts, and a failed check does not stop the others. Exit 1 when any failed.
+ * It never prompts, and a failed check does not stop the others. Exit 4 when the platform
+ * refused the credentials or their roles (as every other command would), else 1 when any failed.
  */
 export async function doctor(options: DoctorOptions, ctx: Context): Promise<CommandResult> {
   const checks: Check[] = [checkNode(process.versions.node)];
   checks.push(...(await checkEngine(options, ctx)));
-  checks.push(...(await checkPlatform(options, ctx)));
+  const platform = await checkPlatform(options, ctx);
+  checks.push(...platform.checks);
 
   const ok = !checks.some((c) => c.status === "fail");
   const data: DoctorResult = { ok, checks };
-  return { data, line: renderChecks(checks), exitCode: ok ? ExitCode.Ok : ExitCode.Failure };
+  return { data, line: renderChecks(checks), exitCode: ok ? ExitCode.Ok : platform.refused ? ExitCode.Auth : ExitCode.Failure };
 }
 
 const check = (name: string, status: CheckStatus, detail: string, fix: string | null = null): Check => ({ name, status, detail, fix });
@@ -104,24 +106,31 @@ export async function checkArchiveFormat(engine: Pick<Engine, "name" | "version"
   return check(name, "ok", `docker ${engine.version}: docker save writes ${format}`);
 }
 
-async function checkPlatform(options: DoctorOptions, ctx: Context): Promise<Check[]> {
+interface PlatformChecks {
+  checks: Check[];
+  /** The credentials were missing or refused, or lack a role every deploy needs: exit 4. */
+  refused: boolean;
+}
+
+async function checkPlatform(options: DoctorOptions, ctx: Context): Promise<PlatformChecks> {
+  const done = (checks: Check[], refused = false): PlatformChecks => ({ checks, refused });
   const skipped = (why: string) => [check("Credentials", "skip", why), check("Permissions", "skip", why)];
   let target: Awaited<ReturnType<typeof resolvePlatformUrl>>;
   try {
     target = await resolvePlatformUrl(options, ctx);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    return [check("Platform URL", "fail", error.message, error.hint ?? null), ...skipped("no usable platform URL")];
+    return done([check("Platform URL", "fail", error.message, error.hint ?? null), ...skipped("no usable platform URL")]);
   }
   if (!target) {
-    return [check("Platform URL", "fail", "not set", "Set C8Y_HOST (or pass --url), e.g. https://example.cumulocity.com; `c8y-ms sandbox` starts a local one."), ...skipped("no platform URL")];
+    return done([check("Platform URL", "fail", "not set", "Set C8Y_HOST (or pass --url), e.g. https://example.cumulocity.com; `c8y-ms sandbox` starts a local one."), ...skipped("no platform URL")]);
   }
 
   const { dispatcher, proxy, proxyFor } = createDispatcher(ctx.env, ctx.redactor);
   try {
     const via = proxy ? ` through proxy ${proxy.https ?? proxy.http}` : "";
     const reach = await reachPlatform(target.url, target.from, dispatcher, proxyFor, ctx.signal);
-    if (reach.status !== "ok") return [{ ...reach, detail: `${reach.detail}${via}` }, ...skipped("the platform is not reachable")];
+    if (reach.status !== "ok") return done([{ ...reach, detail: `${reach.detail}${via}` }, ...skipped("the platform is not reachable")]);
     const checks = [{ ...reach, detail: `${reach.detail}${via}` }];
 
     // Doctor reports; it never asks. A missing password is a failed check, not a prompt.
@@ -134,11 +143,12 @@ async function checkPlatform(options: DoctorOptions, ctx: Context): Promise<Chec
       tenant = (await login(client)).name;
     } catch (error) {
       if (!(error instanceof CliError) || error.exitCode === ExitCode.Interrupted) throw error;
-      return [...checks, check("Credentials", "fail", error.message, error.hint ?? null), check("Permissions", "skip", "not logged in")];
+      return done([...checks, check("Credentials", "fail", error.message, error.hint ?? null), check("Permissions", "skip", "not logged in")], error.exitCode === ExitCode.Auth);
     }
     checks.push(check("Credentials", "ok", `logged in to tenant ${tenant} as ${client.principal}`));
-    checks.push(await checkPermissions(client));
-    return checks;
+    const permissions = await checkPermissions(client);
+    checks.push(permissions);
+    return done(checks, permissions.status === "fail");
   } finally {
     await dispatcher.close().catch(() => {});
   }
