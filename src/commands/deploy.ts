@@ -203,6 +203,7 @@ async function readZipManifest(path: string): Promise<ManifestReport> {
     if (!entry) {
       throw new ValidationError(`${basename(path)} has no ${MANIFEST_ENTRY} at its root.`, { hint: "A platform zip holds cumulocity.json and image.tar; build it with `c8y-ms pack`." });
     }
+    if (entry.type !== "file") throw new ValidationError(`${basename(path)} holds ${MANIFEST_ENTRY} as a ${entry.type === "symlink" ? "symbolic link" : "directory"}, not a file.`, { hint: "Pack it again with `c8y-ms pack`." });
     // The directory's size is checked against the data as it inflates: a bigger entry is never read.
     if (entry.size > MANIFEST_MAX_BYTES) return oversizedReport(`${path}!${MANIFEST_ENTRY}`);
     const chunks: Buffer[] = [];

@@ -61,7 +61,7 @@ export async function prepareImageTar(file: ImageTarFile, options: PrepareOption
   const repoTags = image.info.repoTags.length ? image.info.repoTags : [options.fallbackTag];
   // A missing tag is mended here (the rewrite names the image), so it is no longer news.
   const warnings = image.problems.filter((p) => p.severity === "warning" && p.rule !== "image-repo-tags");
-  const origins = layerOrigins(image.config, image.layers.length);
+  const origins = layerOrigins(image.configJson, image.layers.length);
   const layers = image.info.layers.map((layer, i) => ({ ...layer, createdBy: origins[i] }));
   const base = { id: image.info.id, architecture: AMD64.architecture, ref: repoTags[0]!, warnings, layers };
 
