@@ -6,7 +6,7 @@ import type { CommandResult } from "./result.js";
  * Every commander declaration lives here; command bodies are imported only when they run,
  * so `--help` and `--version` load nothing but commander.
  */
-export type RunCommand = (body: (ctx: Context) => Promise<CommandResult>, globals: GlobalOptions) => Promise<void>;
+export type RunCommand = (body: (ctx: Context) => Promise<CommandResult>, globals: GlobalOptions, command: string) => Promise<void>;
 
 export interface ProgramOptions {
   version: string;
@@ -44,7 +44,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
         yes: Boolean(all.yes),
       };
       const positional = args.slice(0, -1) as A;
-      await run((ctx) => body(ctx, ...positional), globals);
+      await run((ctx) => body(ctx, ...positional), globals, command.name());
     };
 
   const declare = (name: string, description: string, examples: string[]) =>

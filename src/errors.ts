@@ -5,7 +5,10 @@ export const ExitCode = {
   Usage: 2,
   Validation: 3,
   Auth: 4,
+  /** SIGINT (Ctrl-C): 128 + 2, as shells report it. */
   Interrupted: 130,
+  /** SIGTERM (a CI job cancelled, `kill`, `docker stop`): 128 + 15. */
+  Terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -49,7 +52,7 @@ export class AuthError extends CliError {
   override readonly code: string = "AUTH_FAILED";
 }
 
-/** The user pressed Ctrl-C, or a prompt was aborted. */
+/** The user pressed Ctrl-C, or a prompt was aborted. main.ts exits 143 instead when the signal was SIGTERM. */
 export class CancelledError extends CliError {
   override readonly exitCode = ExitCode.Interrupted;
   override readonly code: string = "INTERRUPTED";

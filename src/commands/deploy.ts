@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import type { Context } from "../context.js";
-import { AuthError, CliError, ExitCode, UsageError, ValidationError } from "../errors.js";
+import { AuthError, CancelledError, CliError, ExitCode, UsageError, ValidationError } from "../errors.js";
 import { countLabel, formatDiagnostic, ManifestInvalidError } from "../manifest/diagnostics.js";
 import { oversizedReport } from "../manifest/check.js";
 import { MANIFEST_MAX_BYTES } from "../manifest/limits.js";
@@ -19,7 +19,7 @@ import { uploadBinary } from "../platform/binaries.js";
 import type { PlatformClient } from "../platform/client.js";
 import type { ConnectionOptions } from "../platform/connection.js";
 import { grantRoleHint } from "../platform/errors.js";
-import { withSession } from "../platform/session.js";
+import { withSession, type Session } from "../platform/session.js";
 import { readStatus, ServiceNotUpError, waitUntilUp } from "../platform/status.js";
 import { readCurrentUser, subscribedApplicationIds } from "../platform/tenants.js";
 import type { CommandResult } from "../result.js";
@@ -79,72 +79,103 @@ const DEFAULT_WAIT_SECONDS = 300;
  */
 export async function deploy(target: string, options: DeployOptions, ctx: Context): Promise<CommandResult> {
   const source = await deployTarget(target, ctx);
-  return withSession(options, ctx, async ({ client, tenant }) => {
-    // 1. The zip: packed from the project, or the given one, checked like the platform will.
-    const artefact = source.kind === "zip" ? await openGivenZip(source.path, options.sizeLimit, ctx) : await packProjectForDeploy(source.path, options, ctx);
-
-    // 2. The application owned by this tenant, never a same-named one another tenant subscribed us to.
-    const existing = await findOwnApplication(client, artefact.name, tenant);
-    const wanted = applicationFor(artefact);
-    const tenants = [...new Set([...(options.subscribe === false ? [] : [tenant]), ...(options.subscribeTenant ?? [])])];
-    const plan = planDeploy(existing, wanted, artefact, tenants);
-    if (options.dryRun) {
-      await artefact.checked;
-      return dryRun(plan, existing, wanted, artefact, client, ctx);
-    }
-
-    // 3. Create it, or bring its roles in line with the manifest. A zip that fails its check
-    //    must not leave a new, empty application behind: wait for the check first.
-    let app: Application;
-    if (!existing) {
-      await artefact.checked;
-      ctx.logger.step(`Creating application ${wanted.name} (key ${wanted.key}, context path ${wanted.contextPath})`);
-      app = await createApplication(client, wanted, tenant);
-    } else if (plan.application === "update roles") {
-      ctx.logger.step(`Updating the roles of ${existing.name}`);
-      app = await updateApplication(client, existing, { requiredRoles: wanted.requiredRoles, roles: wanted.roles });
-    } else {
-      app = existing;
-    }
-
-    // 4. Upload, streamed, while the zip's check finishes: a failing check stops the upload
-    //    before its last bytes. A broken attempt is repeated only if it did not land.
-    ctx.logger.step(`Uploading ${basename(artefact.file)} (${formatBytes(artefact.bytes)}) to ${app.name} (id ${app.id})`);
-    const stop = new AbortController();
-    const checked = artefact.checked?.catch((error: unknown) => {
-      stop.abort(error);
-      throw error;
+  // What the platform holds so far, for the message when a signal stops the deploy halfway.
+  let left = "nothing on the platform was changed";
+  let name: string | undefined;
+  try {
+    return await withSession(options, ctx, (session) =>
+      deploySteps(source, session, options, ctx, {
+        changed: (state, app) => {
+          left = state;
+          name = app;
+        },
+      }),
+    );
+  } catch (error) {
+    if (!ctx.signal.aborted) throw error;
+    throw new CancelledError(`Interrupted: ${left}.`, {
+      hint: name ? `\`c8y-ms status ${name}\` shows what the platform has; deploy again to finish.` : "Deploy again when you are ready.",
+      cause: error,
     });
-    // The upload reports a failed check (as the abort reason or from the gate); this copy must not count as unhandled.
-    checked?.catch(() => {});
-    app = await uploadBinary(client, app, { path: artefact.file, bytes: artefact.bytes, fileName: basename(artefact.file) }, {
-      progress: ctx.progress,
-      onSent: () => ctx.logger.step("Waiting for the platform to check and store the image"),
-      signal: stop.signal,
-      gate: checked && (() => checked),
-    });
-    ctx.logger.success(`Uploaded ${app.name} ${artefact.version}`);
+  }
+}
 
-    // 5. Subscribe: already subscribed is what we wanted.
-    const subscriptions = await subscribeTenants(client, app, tenants, ctx);
+interface StateReport {
+  changed(state: string, application: string): void;
+}
 
-    // 6. Wait until the platform reports it Up.
-    if (options.wait) {
-      const seconds = options.timeout ?? DEFAULT_WAIT_SECONDS;
-      ctx.logger.step(`Waiting up to ${seconds}s for ${app.name} to report Up`);
-      const deployed = app;
-      await waitUntilUp(client, app, { timeoutMs: seconds * 1000, signal: ctx.signal, onChange: (state) => ctx.logger.info(`  status: ${state}`) }).catch((error: unknown) => {
-        // A pipeline reading only the error must still learn that the upload itself landed.
-        if (!(error instanceof ServiceNotUpError)) throw error;
-        const landed = `The upload landed: ${deployed.name} ${artefact.version} (application ${deployed.id}) is on the platform and subscribed; only the wait failed.`;
-        throw new ServiceNotUpError(error.message, { hint: [landed, error.hint].filter(Boolean).join("\n"), cause: error });
-      });
-      ctx.logger.success(`${app.name} is Up`);
-    }
+async function deploySteps(source: DeployTarget, { client, tenant }: Session, options: DeployOptions, ctx: Context, report: StateReport): Promise<CommandResult> {
+  // 1. The zip: packed from the project, or the given one, checked like the platform will.
+  const artefact = source.kind === "zip" ? await openGivenZip(source.path, options.sizeLimit, ctx) : await packProjectForDeploy(source.path, options, ctx);
 
-    const data: DeployResult = { application: applicationSummary(app, wanted), version: artefact.version, uploaded: true, subscriptions };
-    return { data, line: serviceUrl(client, data.application.contextPath ?? app.name) };
+  // 2. The application owned by this tenant, never a same-named one another tenant subscribed us to.
+  const existing = await findOwnApplication(client, artefact.name, tenant);
+  const wanted = applicationFor(artefact);
+  const tenants = [...new Set([...(options.subscribe === false ? [] : [tenant]), ...(options.subscribeTenant ?? [])])];
+  const plan = planDeploy(existing, wanted, artefact, tenants);
+  if (options.dryRun) {
+    await artefact.checked;
+    return dryRun(plan, existing, wanted, artefact, client, ctx);
+  }
+
+  // 3. Create it, or bring its roles in line with the manifest. A zip that fails its check
+  //    must not leave a new, empty application behind: wait for the check first.
+  let app: Application;
+  if (!existing) {
+    await artefact.checked;
+    ctx.logger.step(`Creating application ${wanted.name} (key ${wanted.key}, context path ${wanted.contextPath})`);
+    app = await createApplication(client, wanted, tenant);
+    report.changed(`application ${app.name} (id ${app.id}) was created and has no binary yet`, app.name);
+  } else if (plan.application === "update roles") {
+    ctx.logger.step(`Updating the roles of ${existing.name}`);
+    app = await updateApplication(client, existing, { requiredRoles: wanted.requiredRoles, roles: wanted.roles });
+    report.changed(`the roles of ${app.name} (id ${app.id}) were updated; its active version is still the one before`, app.name);
+  } else {
+    app = existing;
+  }
+
+  // 4. Upload, streamed, while the zip's check finishes: a failing check stops the upload
+  //    before its last bytes. A broken attempt is repeated only if it did not land.
+  ctx.logger.step(`Uploading ${basename(artefact.file)} (${formatBytes(artefact.bytes)}) to ${app.name} (id ${app.id})`);
+  const stop = new AbortController();
+  const checked = artefact.checked?.catch((error: unknown) => {
+    stop.abort(error);
+    throw error;
   });
+  // The upload reports a failed check (as the abort reason or from the gate); this copy must not count as unhandled.
+  checked?.catch(() => {});
+  app = await uploadBinary(client, app, { path: artefact.file, bytes: artefact.bytes, fileName: basename(artefact.file) }, {
+    progress: ctx.progress,
+    onSent: () => {
+      ctx.logger.step("Waiting for the platform to check and store the image");
+      report.changed(`the zip was sent to ${app.name} (id ${app.id}), but the platform had not answered: ${artefact.version} may or may not be active`, app.name);
+    },
+    signal: stop.signal,
+    gate: checked && (() => checked),
+  });
+  ctx.logger.success(`Uploaded ${app.name} ${artefact.version}`);
+  report.changed(`${app.name} ${artefact.version} was uploaded (application ${app.id}); the subscriptions may be incomplete`, app.name);
+
+  // 5. Subscribe: already subscribed is what we wanted.
+  const subscriptions = await subscribeTenants(client, app, tenants, ctx);
+
+  // 6. Wait until the platform reports it Up.
+  if (options.wait) {
+    const seconds = options.timeout ?? DEFAULT_WAIT_SECONDS;
+    ctx.logger.step(`Waiting up to ${seconds}s for ${app.name} to report Up`);
+    report.changed(`${app.name} ${artefact.version} was uploaded (application ${app.id}) and ${tenants.length > 0 ? `subscribed by ${tenants.join(", ")}` : "not subscribed"}; the platform goes on starting it`, app.name);
+    const deployed = app;
+    await waitUntilUp(client, app, { timeoutMs: seconds * 1000, signal: ctx.signal, onChange: (state) => ctx.logger.info(`  status: ${state}`) }).catch((error: unknown) => {
+      // A pipeline reading only the error must still learn that the upload itself landed.
+      if (!(error instanceof ServiceNotUpError)) throw error;
+      const landed = `The upload landed: ${deployed.name} ${artefact.version} (application ${deployed.id}) is on the platform and subscribed; only the wait failed.`;
+      throw new ServiceNotUpError(error.message, { hint: [landed, error.hint].filter(Boolean).join("\n"), cause: error });
+    });
+    ctx.logger.success(`${app.name} is Up`);
+  }
+
+  const data: DeployResult = { application: applicationSummary(app, wanted), version: artefact.version, uploaded: true, subscriptions };
+  return { data, line: serviceUrl(client, data.application.contextPath ?? app.name) };
 }
 
 type DeployTarget = { kind: "zip" | "dir"; path: string };
@@ -217,7 +248,7 @@ async function readZipManifest(path: string): Promise<ManifestReport> {
 /** `sizeLimit` is --size-limit, for installations that accept more than the platform's 500 MiB. */
 async function fullCheck(path: string, sizeLimit: number | undefined, ctx: Context): Promise<void> {
   const { checkUploadZip } = await import("../archive/upload-zip.js");
-  const report = await checkUploadZip(path, { sizeLimit });
+  const report = await checkUploadZip(path, { sizeLimit, signal: ctx.signal });
   const errors = report.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0) {
     throw new ValidationError(`${basename(path)} would be refused by the platform: ${countLabel(errors.length, "problem")} found.`, {

@@ -31,7 +31,7 @@ export async function validate(path: string, options: ValidateOptions, ctx: Cont
     });
   }
   const display = (file: string) => displayPath(ctx.cwd, file);
-  const { subject, diagnostics } = info.isFile() && /\.zip$/i.test(target) ? await zipDiagnostics(target, display) : await manifestDiagnostics(target, display);
+  const { subject, diagnostics } = info.isFile() && /\.zip$/i.test(target) ? await zipDiagnostics(target, display, ctx.signal) : await manifestDiagnostics(target, display);
   diagnostics.sort(compareDiagnostics);
 
   const errors = diagnostics.filter((d) => d.severity === "error");
@@ -67,10 +67,10 @@ async function manifestDiagnostics(target: string, display: (file: string) => st
   return { subject: display(report.file), diagnostics };
 }
 
-async function zipDiagnostics(target: string, display: (file: string) => string): Promise<Checked> {
+async function zipDiagnostics(target: string, display: (file: string) => string, signal: AbortSignal): Promise<Checked> {
   // Loaded only for zips: it reads archives and image tars, which plain manifests never need.
   const { checkUploadZip } = await import("../archive/upload-zip.js");
-  const report = await checkUploadZip(target);
+  const report = await checkUploadZip(target, { signal });
   const shown = display(target);
   const diagnostics = report.diagnostics.map((d: Diagnostic) => ({ ...d, file: d.file.startsWith(target) ? `${shown}${d.file.slice(target.length)}` : d.file }));
   return { subject: shown, diagnostics };

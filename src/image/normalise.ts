@@ -7,6 +7,7 @@ import { createGunzip } from "node:zlib";
 import { CancelledError, ValidationError } from "../errors.js";
 import { scanRange } from "../archive/positional.js";
 import { TarFileWriter } from "../archive/tar-writer.js";
+import { writeFailure } from "../fs/write-errors.js";
 import { AMD64, layerOrigins, type ImageProblem, type ResolvedImage, type ResolvedLayer } from "./image-layout.js";
 import { inspectImageTarFile, type ImageTarFile } from "./image-tar.js";
 
@@ -75,7 +76,9 @@ export async function prepareImageTar(file: ImageTarFile, options: PrepareOption
     };
   }
   const path = join(options.scratchDir, "image.tar");
-  await writeDockerArchive(file.path, image, repoTags, path, options);
+  await writeDockerArchive(file.path, image, repoTags, path, options).catch((error: unknown) => {
+    throw writeFailure(path, error);
+  });
   // The rewrite is ours, but check it the way an archive from elsewhere is checked.
   const written = await inspectImageTarFile(path);
   const rewritten = written.layout.images[0];
