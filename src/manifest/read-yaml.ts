@@ -79,9 +79,7 @@ class YamlConverter {
   }
 
   convert(node: unknown, path: (string | number)[], key?: Span): unknown {
-    if (this.#insideAlias > 0 && ++this.#aliasNodes > MAX_ALIAS_NODES) {
-      throw new YamlProblem(spanOf(node).start, `YAML aliases here expand to more than ${MAX_ALIAS_NODES} values: a manifest never needs that many; write the values out instead of repeating an alias.`);
-    }
+    if (this.#insideAlias > 0 && !yaml().isAlias(node)) this.#spend(node);
     const value = this.#value(node, path);
     this.locations.set(pointerOf(path), { value: spanOf(node), key });
     return value;
@@ -91,6 +89,7 @@ class YamlConverter {
     const { isAlias, isMap, isScalar, isSeq } = yaml();
     if (isAlias(node)) {
       const target = this.#resolve(node);
+      this.#spend(node);
       this.#resolving.add(target);
       this.#insideAlias++;
       try {
@@ -125,6 +124,13 @@ class YamlConverter {
       return node.source ?? String(v);
     }
     return null;
+  }
+
+  /** One more value that an alias adds: the copy of its target, then each value inside it. */
+  #spend(node: unknown): void {
+    if (++this.#aliasNodes > MAX_ALIAS_NODES) {
+      throw new YamlProblem(spanOf(node).start, `YAML aliases here expand to more than ${MAX_ALIAS_NODES} values: a manifest never needs that many; write the values out instead of repeating an alias.`);
+    }
   }
 
   #resolve(alias: Alias): Node {
