@@ -2,11 +2,14 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // Counts what the suite ran (README.md, "Reliability"): reset at the start, added up at the end.
+    globalSetup: ["test/helpers/figures-global.ts"],
     projects: [
       {
         test: {
           name: "unit",
           include: ["src/**/*.test.ts"],
+          setupFiles: ["test/helpers/figures-setup.ts"],
           testTimeout: 20_000,
         },
       },
@@ -15,6 +18,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.test.ts"],
           globalSetup: ["test/helpers/global-setup.ts"],
+          setupFiles: ["test/helpers/figures-setup.ts"],
           // These spawn the built CLI, container engines and servers: give them room.
           testTimeout: 180_000,
           hookTimeout: 180_000,

@@ -12,7 +12,7 @@ import { tempDir } from "./helpers/tmp.js";
 const PASSWORD = "pw/that must-not-leak";
 const env = { C8Y_HOST: "http://127.0.0.1:9", C8Y_TENANT: "t1", C8Y_USER: "admin", C8Y_PASSWORD: PASSWORD };
 /** Runs `script` with the CLI's environment instead of the CLI. */
-const leaking = (script: string) => ({ wrap: (): [string, string[]] => ["sh", ["-c", script]] });
+const leaking = (script: string) => ({ wrap: (): [string, string[]] => ["sh", ["-c", script]], standIn: true });
 
 describe("the secret checks of every CLI run", () => {
   it.each([

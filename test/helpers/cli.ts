@@ -33,6 +33,11 @@ export interface RunCliOptions {
   writes?: string[];
   /** Keep stdin open for the test to type into (`child.stdin`), instead of sending `input`. */
   interactive?: boolean;
+  /**
+   * `wrap` runs something else than the CLI (the tests of these checks leak on purpose): the
+   * checks apply, but the run is not counted in the suite's figures.
+   */
+  standIn?: boolean;
 }
 
 /** A CLI process while it runs: signal it, read its streams as they come, await its end. */
@@ -80,9 +85,11 @@ export function spawnCli(args: string[], options: RunCliOptions = {}): CliProces
       const secrets = secretForms(options.secrets ?? [], env);
       const files = await leaksInFiles(snapshot(roots), before, secrets);
       const leaks = [...leaksIn("stdout", stdout, secrets), ...leaksIn("stderr", stderr, secrets), ...files.leaks];
-      recordFigure("cli-runs-checked", 1);
-      recordFigure("files-checked", files.checked);
-      recordFigure("secrets-leaked", leaks.length);
+      if (!options.standIn) {
+        recordFigure("cli-runs-checked", 1);
+        recordFigure("files-checked", files.checked);
+        recordFigure("secrets-leaked", leaks.length);
+      }
       expect(leaks, "a secret leaked").toEqual([]);
     } finally {
       if (ownTmp) await rm(ownTmp, { recursive: true, force: true });
