@@ -5,8 +5,8 @@ import { text } from "node:stream/consumers";
 import { gzipSync } from "node:zlib";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { checkUploadZip } from "../src/archive/upload-zip.js";
-import type { PackResult } from "../src/commands/pack.js";
+import { checkBundleFile } from "../src/bundle/check.js";
+import type { PackResult } from "../src/pipeline/pack.js";
 import { METHOD_STORED } from "../src/archive/zip-format.js";
 import { openZip } from "../src/archive/zip-reader.js";
 import { baseEnv, runCli } from "./helpers/cli.js";
@@ -70,8 +70,8 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
     expect(zip.entries.map((e) => e.name)).toEqual(["cumulocity.json", "image.tar"]);
     expect(zip.entries[1]!.size).toBe(result.image.bytes);
     await zip.close();
-    const report = await checkUploadZip(result.file);
-    expect(report.diagnostics).toEqual([]);
+    const report = await checkBundleFile(result.file);
+    expect([...report.errors, ...report.warnings]).toEqual([]);
     expect(report.image).toMatchObject({ format: "docker-archive", images: [{ id: amd.id, architecture: "amd64", repoTags: ["tar-service:2.1.0"] }] });
     expect(report.manifest?.manifest).toEqual(MANIFEST);
     expect(await leftovers(p)).toEqual(["dist/tar-service-2.1.0.zip"]);
@@ -120,7 +120,7 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
     expect(first.json<PackResult>().image.ref).toBe("svc:1");
     const retagged = await runCli(["pack", "--image-tar", "other.tar", "--json"], { cwd: p.dir, env: p.env });
     expect(retagged.json<PackResult>()).toMatchObject({ upToDate: false, image: { id: image.id, ref: "svc:other" } });
-    const report = await checkUploadZip(retagged.json<PackResult>().file);
+    const report = await checkBundleFile(retagged.json<PackResult>().file);
     expect(report.image?.images).toMatchObject([{ repoTags: ["svc:other"] }]);
   });
 

@@ -1,6 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, relative, resolve } from "node:path";
 import type { Context } from "../context.js";
+import type { CommandOptions } from "../options.js";
 import { CancelledError, UsageError } from "../errors.js";
 import { CommandFailedError, CommandNotFoundError, shellQuote } from "../exec.js";
 import type { CommandResult } from "../result.js";
@@ -10,20 +11,7 @@ import { findTemplate, listTemplates, type Template } from "../scaffold/catalog.
 import { CreatedPaths, scaffold } from "../scaffold/scaffold.js";
 import { formatTable } from "../ui/format.js";
 
-export interface InitOptions {
-  template?: string;
-  listTemplates?: boolean;
-  name?: string;
-  isolation?: Isolation;
-  /** Comma-separated, e.g. "ROLE_INVENTORY_READ,ROLE_ALARM_ADMIN". */
-  requiredRoles?: string;
-  provider?: string;
-  force?: boolean;
-  /** false with --no-install. */
-  install: boolean;
-  /** false with --no-git. */
-  git: boolean;
-}
+type InitOptions = CommandOptions["init"];
 
 /** What happened to an optional step: `failed` steps are warnings, the project is complete. */
 type StepStatus = "done" | "skipped" | "failed";
