@@ -116,7 +116,7 @@ function report(error: Reportable, { json, ctx, redactor, pkg }: ReportOptions):
   return exitCode;
 }
 
-interface PackageInfo {
+export interface PackageInfo {
   version: string;
   /** Where bugs are reported: package.json `bugs` (a URL, or `{url}`), when it names one. */
   bugs: string | undefined;
@@ -128,7 +128,7 @@ function readPackage(): PackageInfo {
 }
 
 /** As changesets does for an internal error: the versions a maintainer needs, and where to tell them. */
-function bugReportHint(pkg: PackageInfo, debug: boolean): string {
+export function bugReportHint(pkg: PackageInfo, debug: boolean): string {
   const versions = `c8y-ms ${pkg.version}, Node.js ${process.version}, ${process.platform} ${process.arch}`;
   const where = pkg.bugs ? `at ${pkg.bugs}` : "to the maintainers of c8y-ms";
   const details = debug ? "the output above" : "the output of the same command run again with --verbose";
