@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { DeployResult } from "../src/commands/deploy.js";
+import type { DeployResult } from "../src/pipeline/deploy.js";
 import { runCli, spawnCli } from "./helpers/cli.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 import { makeServiceZip } from "./helpers/service-zip.js";

@@ -2,7 +2,7 @@ import { openAsBlob } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkUploadZip } from "../src/archive/upload-zip.js";
+import { checkBundleFile, type BundleReport } from "../src/bundle/check.js";
 import { CliError } from "../src/errors.js";
 import { inspectImageTarFile } from "../src/image/image-tar.js";
 import { selectImage } from "../src/image/normalise.js";
@@ -13,7 +13,7 @@ import { tempDir } from "./helpers/tmp.js";
 import { buildZip, HOSTILE_ARCHIVES, MANIFEST_BYTES, serviceEntries, type HostileArchive } from "./hostile/archives.js";
 
 /**
- * The hostile archive corpus (test/hostile/archives.ts) through every door: the zip check
+ * The hostile archive corpus (test/hostile/archives.ts) through every door: the bundle check
  * in-process, `validate`, `pack --image-tar`, `deploy` and the sandbox's upload. Each case is
  * refused with exit 3 (422 from the sandbox) and a message that says what is wrong; the CLI
  * runs with a 256 MB heap, so a case that needs more memory than that crashes instead of
@@ -35,8 +35,7 @@ async function written(archive: HostileArchive, dir: string, asZip: boolean, met
   return zip;
 }
 
-function expectRefusal(report: Awaited<ReturnType<typeof checkUploadZip>>, archive: HostileArchive): void {
-  const errors = report.diagnostics.filter((d) => d.severity === "error");
+function expectRefusal({ errors }: BundleReport, archive: HostileArchive): void {
   const found = errors.find((d) => d.rule === archive.rule);
   expect(found, `${archive.name}: ${JSON.stringify(errors.map((d) => [d.rule, d.message]))}`).toBeDefined();
   expect(found!.message).toMatch(archive.says);
@@ -45,14 +44,14 @@ function expectRefusal(report: Awaited<ReturnType<typeof checkUploadZip>>, archi
 describe("the zip check refuses every hostile archive (in-process)", () => {
   it.each(zips.map((c) => [c.name, c] as const))("%s", async (_, archive) => {
     const dir = await tempDir();
-    expectRefusal(await checkUploadZip(await written(archive, dir, true)), archive);
+    expectRefusal(await checkBundleFile(await written(archive, dir, true)), archive);
     recordFigure("hostile-archives-refused", 1);
   });
 
   it.each(tars.map((c) => [c.name, c] as const))("%s, inside a stored and a deflated zip", async (_, archive) => {
     for (const method of [0, 8] as const) {
       const dir = await tempDir();
-      expectRefusal(await checkUploadZip(await written(archive, dir, true, method)), archive);
+      expectRefusal(await checkBundleFile(await written(archive, dir, true, method)), archive);
     }
     recordFigure("hostile-archives-refused", 1);
   });

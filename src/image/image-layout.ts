@@ -1,4 +1,4 @@
-import { UPLOAD_RULES, type UploadRuleId } from "../archive/upload-rules.js";
+import { IMAGE_RULES, type ImageRuleId } from "./rules.js";
 import { arrayOfStrings, findFile, objectOf, parseJson, sha256, type Catalog, type CatalogEntry, type LayerCompression } from "./catalog.js";
 import { readDockerArchive } from "./docker-archive.js";
 import type { ImageReference, ReaderReport } from "./image-reference.js";
@@ -18,7 +18,7 @@ export type ImageArchiveFormat = "docker-archive" | "oci-layout" | "docker-archi
 export type { Catalog, CatalogEntry, LayerCompression } from "./catalog.js";
 
 export interface ImageProblem {
-  rule: UploadRuleId;
+  rule: ImageRuleId;
   message: string;
   severity: "error" | "warning";
 }
@@ -114,8 +114,8 @@ export function resolveImageLayout(catalog: Catalog): ImageLayout {
   return { report: { format, images: images.map((i) => i.info), problems }, images, alternatives };
 }
 
-function problemOf(rule: UploadRuleId, message: string): ImageProblem {
-  return { rule, severity: UPLOAD_RULES[rule].severity, message };
+function problemOf(rule: ImageRuleId, message: string): ImageProblem {
+  return { rule, severity: IMAGE_RULES[rule].severity, message };
 }
 
 function resolveImage(catalog: Catalog, report: ReaderReport, ref: ImageReference): ResolvedImage | undefined {

@@ -1,4 +1,4 @@
-import type { UploadRuleId } from "../archive/upload-rules.js";
+import type { ImageRuleId } from "./rules.js";
 
 /**
  * What a format reader finds for one image: where its config and layers are in the archive
@@ -14,4 +14,4 @@ export interface ImageReference {
 }
 
 /** How a reader says that the archive is not what its format requires. */
-export type ReaderReport = (rule: UploadRuleId, message: string) => void;
+export type ReaderReport = (rule: ImageRuleId, message: string) => void;

@@ -1,13 +1,13 @@
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError, UsageError } from "../errors.js";
-import { checkManifestText, oversizedReport, toReport, type ManifestReport } from "./check.js";
+import { diagnoseManifestText, oversized, toReport, type ManifestReport } from "./check.js";
 import { MANIFEST_MAX_BYTES } from "./limits.js";
 import { RULES } from "./rules.js";
 import type { Manifest } from "./schema.js";
 
 export { checkManifestText, type ManifestReport } from "./check.js";
-export { ManifestInvalidError, type Diagnostic, type Severity } from "./diagnostics.js";
+export { ManifestInvalidError } from "./diagnostics.js";
 export type { Manifest } from "./schema.js";
 
 /** The names a project's manifest may have, in the order we look for them. */
@@ -59,19 +59,20 @@ export async function loadManifest(path: string): Promise<ManifestReport> {
     others = rest;
   }
   const bytes = await readManifestFile(file);
-  const report = bytes.length > MANIFEST_MAX_BYTES ? oversizedReport(file) : checkManifestText(decode(bytes), file);
-  if (others.length === 0) return report;
-  const names = others.map((o) => o.slice(o.lastIndexOf("/") + 1)).join(" and ");
-  const warning = {
-    file,
-    line: 1,
-    column: 1,
-    pointer: "",
-    message: `${names} ${others.length > 1 ? "are" : "is"} ignored: c8y-ms reads ${file.slice(file.lastIndexOf("/") + 1)}; delete the other file(s) so nobody edits the wrong one.`,
-    rule: "multiple-manifests",
-    severity: RULES["multiple-manifests"].severity,
-  } as const;
-  return toReport(file, report.manifest, [...report.errors, ...report.warnings, warning]);
+  const diagnosed = bytes.length > MANIFEST_MAX_BYTES ? oversized({ file }) : diagnoseManifestText(decode(bytes), { file });
+  if (others.length > 0) {
+    const names = others.map((o) => o.slice(o.lastIndexOf("/") + 1)).join(" and ");
+    diagnosed.diagnostics.push({
+      file,
+      line: 1,
+      column: 1,
+      pointer: "",
+      message: `${names} ${others.length > 1 ? "are" : "is"} ignored: c8y-ms reads ${file.slice(file.lastIndexOf("/") + 1)}; delete the other file(s) so nobody edits the wrong one.`,
+      rule: "multiple-manifests",
+      severity: RULES["multiple-manifests"].severity,
+    });
+  }
+  return toReport(diagnosed);
 }
 
 /**

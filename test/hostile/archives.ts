@@ -6,7 +6,7 @@ import { VALID_MANIFEST } from "../helpers/manifest.js";
 /**
  * The hostile archive corpus (issue 18), generated in code: zips and image tars that are
  * truncated, corrupt, ambiguous, bombs or escape attempts. Each case names the rule it must be
- * refused by, so the tests can run every case through `checkUploadZip` in-process and a sample
+ * refused by, so the tests can run every case through `checkBundleFile` in-process and a sample
  * through `validate`, `pack --image-tar` and `deploy`. Nothing here is a committed blob.
  */
 export interface HostileArchive {
