@@ -66,6 +66,14 @@ describe("hostile YAML manifests", () => {
   });
 });
 
+describe("many unknown keys", () => {
+  it("reports 40,000 of them, each with its near-miss search (a matrix per comparison took seconds)", () => {
+    const members = Array.from({ length: 40_000 }, (_, i) => `"x${i}\u{1F600}": 1`);
+    const report = checkManifestText(`{"apiVersion": "2", ${members.join(", ")}}`, "cumulocity.json");
+    expect(report.warnings.filter((d) => d.rule === "unknown-field")).toHaveLength(40_000);
+  });
+});
+
 describe("manifest size", () => {
   it("refuses a text larger than the cap, as JSON and as YAML, without reading it", () => {
     const big = `{"apiVersion": "2", "pad": "${"x".repeat(MANIFEST_MAX_BYTES)}"}`;
