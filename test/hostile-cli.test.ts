@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { runCli } from "./helpers/cli.js";
 import { recordFigure } from "./helpers/figures.js";
 import { tempDir } from "./helpers/tmp.js";
-import { SECRET, spawnableArgv } from "./hostile/argv.js";
-import { MANIFEST_ARBITRARIES } from "./hostile/manifests.js";
+import { ARGV_SPAWNED, SECRET, spawnableArgv } from "./hostile/argv.js";
+import { MANIFEST_ARBITRARIES, MANIFEST_SPAWNED_PER_GENERATOR } from "./hostile/manifests.js";
 
 /**
  * The spawned sample of the hostile inputs the unit property tests run by the thousand
@@ -16,11 +16,9 @@ import { MANIFEST_ARBITRARIES } from "./hostile/manifests.js";
  */
 const BOUNDED = { NODE_OPTIONS: "--max-old-space-size=256" };
 const SEED = 20_251_203;
-const PER_GENERATOR = 3;
-const ARGV_SAMPLE = 30;
 
 const manifests = Object.entries(MANIFEST_ARBITRARIES).flatMap(([name, arbitrary]) =>
-  fc.sample(arbitrary, { numRuns: PER_GENERATOR, seed: SEED }).map((input, i) => [`${name} #${i + 1}`, input] as const),
+  fc.sample(arbitrary, { numRuns: MANIFEST_SPAWNED_PER_GENERATOR, seed: SEED }).map((input, i) => [`${name} #${i + 1}`, input] as const),
 );
 
 describe("validate --json on hostile manifests (spawned sample)", () => {
@@ -37,7 +35,7 @@ describe("validate --json on hostile manifests (spawned sample)", () => {
 });
 
 describe("any command line (spawned sample)", () => {
-  const lines = fc.sample(spawnableArgv, { numRuns: ARGV_SAMPLE, seed: SEED });
+  const lines = fc.sample(spawnableArgv, { numRuns: ARGV_SPAWNED, seed: SEED });
   it.each(lines.map((args) => [JSON.stringify(args), args] as const))("%s", async (_, args) => {
     const dir = await tempDir();
     const run = await runCli(args, { cwd: dir, env: { ...BOUNDED, C8Y_PASSWORD: SECRET }, secrets: [SECRET], timeout: 120_000 });

@@ -438,8 +438,28 @@ export const HOSTILE_ARCHIVES: HostileArchive[] = [
   tarCase("a manifest.json nested 100,000 deep", "image-format", /manifest\.json entry 0 lacks Config or Layers/, () => image([{ name: "manifest.json", data: `${"[".repeat(100_000)}${"]".repeat(100_000)}` }, ...imageFiles().slice(1)])),
 ];
 
-/** How many the corpus holds: the README's figures count them. */
-export const HOSTILE_ARCHIVE_COUNT = HOSTILE_ARCHIVES.length;
+/**
+ * The cases test/hostile-archives.test.ts also gives to `deploy` and the sandbox's upload: one
+ * of each kind of refusal (names, links, bombs, ambiguity, ZIP64, CRC, 150,000 entries; tar
+ * escapes, PAX sizes, tags).
+ */
+export const DEPLOY_SAMPLE = [
+  "an entry named ../cumulocity.json",
+  "cumulocity.json as a symbolic link",
+  "a zip bomb: image.tar claims 6 GB",
+  "two archives in one file",
+  "a CRC-32 mismatch in a deflated image.tar (read only to the tar's end marker before)",
+  "a ZIP64 locator that points beside its record",
+  "150,000 entries",
+  'a PAX size of "1.5"',
+  "manifest.json's Config outside the tar",
+  "an upper-case RepoTags name",
+  "a symlink out of the archive",
+].map((name) => {
+  const found = HOSTILE_ARCHIVES.find((c) => c.name === name);
+  if (!found) throw new Error(`no hostile archive named ${name}`);
+  return found;
+});
 
 /**
  * A zip with a stored image.tar whose one layer is `layerBytes` of holes: checking it reads

@@ -44,5 +44,6 @@ export const argv: fc.Arbitrary<string[]> = fc
  */
 export const spawnableArgv: fc.Arbitrary<string[]> = argv.filter((args) => !args.includes("sandbox") && !args.includes("init") && !args.some((a) => a.includes("\0")));
 
-/** The in-process property runs this many; the CLI test spawns a sample. */
+/** The in-process property runs this many; the CLI test spawns a sample of ARGV_SPAWNED. */
 export const ARGV_PROPERTY_RUNS = 4600;
+export const ARGV_SPAWNED = 30;

@@ -167,6 +167,9 @@ export const MANIFEST_PROPERTY_RUNS = {
   largeFiles: 6,
 } as const;
 
+/** How many of each generator test/hostile-cli.test.ts gives to the spawned CLI. */
+export const MANIFEST_SPAWNED_PER_GENERATOR = 3;
+
 export const MANIFEST_ARBITRARIES: Record<keyof typeof MANIFEST_PROPERTY_RUNS, fc.Arbitrary<ManifestCase>> = {
   deepNesting,
   hugeNumbers,
