@@ -46,7 +46,9 @@ export async function main(argv: string[]): Promise<void> {
     controller.abort();
     if (interrupts > 1) process.exit(signalExitCode);
     setTimeout(() => {
-      process.stderr.write(redactor.redact(`✖ ${signal === "SIGTERM" ? "Terminated" : "Interrupted"}: stopped without waiting for the command to finish.\n`));
+      const message = `${signal === "SIGTERM" ? "Terminated" : "Interrupted"}: stopped without waiting for the command to finish.`;
+      if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: "INTERRUPTED", message, hint: null } }, null, 2)}\n`);
+      process.stderr.write(redactor.redact(`✖ ${message}\n`));
       process.exit(signalExitCode);
     }, grace).unref();
   };

@@ -66,30 +66,36 @@ describe(INTERRUPT_SCENARIOS.build, () => {
   });
 });
 
+/** A `docker` on PATH that answers what pack asks and whose `save` writes a little, then sleeps as `marker`. */
+async function standInEngine(dir: string, marker: string, ignoreTerm: boolean): Promise<string> {
+  const bin = join(dir, "bin");
+  await mkdir(bin);
+  await writeFile(
+    join(bin, "docker"),
+    [
+      "#!/bin/sh",
+      'case "$1" in',
+      "  version) echo 27.0.0 ;;",
+      '  info) echo "[]" ;;',
+      `  image) echo "sha256:${"a".repeat(64)} linux amd64 1000000" ;;`,
+      // An ignored signal stays ignored across exec: this save does not stop on SIGTERM.
+      `  save) printf partial > "$3"; ${ignoreTerm ? "trap '' TERM; " : ""}exec ${marker} ;;`,
+      '  *) echo "unexpected: $*" >&2; exit 1 ;;',
+      "esac",
+      "",
+    ].join("\n"),
+  );
+  await chmod(join(bin, "docker"), 0o755);
+  return bin;
+}
+
 describe(INTERRUPT_SCENARIOS.save, () => {
   it.each(SIGNALS)("%s: exit %i, the engine's save stops, nothing is left in the scratch directory", async (signal, code) => {
     const dir = await tempDir({ "cumulocity.json": JSON.stringify({ ...MANIFEST, name: "interrupt-save" }) });
-    const bin = join(dir, "bin");
     const tmp = join(dir, ".tmp");
-    await mkdir(bin);
     await mkdir(tmp);
     const marker = `sleep 61.${randomInt(100_000, 999_999)}`;
-    // docker as pack calls it: version, image inspect, then save, which writes a little and sleeps.
-    await writeFile(
-      join(bin, "docker"),
-      [
-        "#!/bin/sh",
-        'case "$1" in',
-        '  version) echo 27.0.0 ;;',
-        '  info) echo "[]" ;;',
-        `  image) echo "sha256:${"a".repeat(64)} linux amd64 1000000" ;;`,
-        `  save) printf partial > "$3"; exec ${marker} ;;`,
-        '  *) echo "unexpected: $*" >&2; exit 1 ;;',
-        "esac",
-        "",
-      ].join("\n"),
-    );
-    await chmod(join(bin, "docker"), 0o755);
+    const bin = await standInEngine(dir, marker, false);
     const run = spawnCli(["pack", "--image", "slow:1.0.0", "--engine", "docker"], { cwd: dir, env: { PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp } });
     await stderrShows(run, "Saving slow:1.0.0");
     await expect.poll(() => processesWith(marker), { timeout: 30_000, interval: 100 }).not.toEqual([]);
@@ -101,5 +107,23 @@ describe(INTERRUPT_SCENARIOS.save, () => {
     expect(await readdir(tmp)).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual([".tmp", "bin", "cumulocity.json"]);
     recordFigure("interrupts-handled", 1);
+  });
+
+  it("an engine that ignores SIGTERM: c8y-ms still ends within its grace, says so (also as JSON), and kills it", async () => {
+    const dir = await tempDir({ "cumulocity.json": JSON.stringify({ ...MANIFEST, name: "interrupt-stubborn" }) });
+    const tmp = join(dir, ".tmp");
+    await mkdir(tmp);
+    const marker = `sleep 62.${randomInt(100_000, 999_999)}`;
+    const bin = await standInEngine(dir, marker, true);
+    const run = spawnCli(["pack", "--image", "slow:1.0.0", "--engine", "docker", "--json"], { cwd: dir, env: { PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp } });
+    await stderrShows(run, "Saving slow:1.0.0");
+    await expect.poll(() => processesWith(marker), { timeout: 30_000, interval: 100 }).not.toEqual([]);
+    run.child.kill("SIGTERM");
+    const result = await run.result;
+    expect(result.exitCode).toBe(143);
+    expect(result.stderr).toContain("✖ Terminated: stopped without waiting for the command to finish.");
+    expect(result.json()).toEqual({ error: { code: "INTERRUPTED", message: "Terminated: stopped without waiting for the command to finish.", hint: null } });
+    expect(await processesWith(marker)).toEqual([]);
+    expect(await readdir(tmp)).toEqual([]);
   });
 });

@@ -264,8 +264,6 @@ function imageFiles(repoTags: unknown = ["hostile-svc:1.0.0"], config?: string, 
   ];
 }
 
-const image = (files: TarFile[]) => tarBuffer(files);
-
 // ---------------------------------------------------------------------------------------------
 // The corpus.
 
@@ -394,10 +392,10 @@ export const HOSTILE_ARCHIVES: HostileArchive[] = [
   tarCase("a symlink out of the archive", "image-format", /the link "escape" points outside the archive \(to "\.\.\/\.\.\/etc\/passwd"\)/, () => imageWith([], [{ name: "escape", type: "symlink", linkName: "../../etc/passwd" }])),
   tarCase("a symlink to an absolute path", "image-format", /the link "abs" points outside the archive \(to "\/etc\/shadow"\)/, () => imageWith([], [{ name: "abs", type: "symlink", linkName: "/etc/shadow" }])),
   tarCase("a hard link out of the archive", "image-format", /the hard link "hard" points outside the archive/, () => imageWith([tarBlock({ name: "hard", size: 0, typeflag: "1", linkName: "../outside" })])),
-  tarCase("manifest.json's Config outside the tar", "image-format", /names "\.\.\/config\.json", outside the archive/, () => image(imageFiles(["hostile-svc:1.0.0"], "../config.json"))),
-  tarCase("manifest.json's Config as an absolute path", "image-format", /names "\/etc\/passwd", outside the archive/, () => image(imageFiles(["hostile-svc:1.0.0"], "/etc/passwd"))),
-  tarCase("a layer outside the tar", "image-format", /names "\.\.\/\.\.\/layer\.tar", outside the archive/, () => image(imageFiles(["hostile-svc:1.0.0"], undefined, ["../../layer.tar"]))),
-  tarCase("manifest.json twice", "image-format", /it holds "manifest\.json" twice/, () => image([...imageFiles(), { name: "manifest.json", data: "[]" }])),
+  tarCase("manifest.json's Config outside the tar", "image-format", /names "\.\.\/config\.json", outside the archive/, () => tarBuffer(imageFiles(["hostile-svc:1.0.0"], "../config.json"))),
+  tarCase("manifest.json's Config as an absolute path", "image-format", /names "\/etc\/passwd", outside the archive/, () => tarBuffer(imageFiles(["hostile-svc:1.0.0"], "/etc/passwd"))),
+  tarCase("a layer outside the tar", "image-format", /names "\.\.\/\.\.\/layer\.tar", outside the archive/, () => tarBuffer(imageFiles(["hostile-svc:1.0.0"], undefined, ["../../layer.tar"]))),
+  tarCase("manifest.json twice", "image-format", /it holds "manifest\.json" twice/, () => tarBuffer([...imageFiles(), { name: "manifest.json", data: "[]" }])),
   // Odd RepoTags.
   ...(
     [
@@ -410,9 +408,9 @@ export const HOSTILE_ARCHIVES: HostileArchive[] = [
       ["a RepoTags name of 300 characters", [`${"a".repeat(300)}:1`]],
       ["a RepoTags tag of 129 characters", [`hostile-svc:${"t".repeat(129)}`]],
     ] as const
-  ).map(([name, tags]) => tarCase(name, "image-repo-tag-format", /which docker cannot load \("invalid reference format"\)/, () => image(imageFiles(tags)))),
-  tarCase("RepoTags that are not strings", "image-format", /RepoTags that are not a list of names/, () => image(imageFiles([42, { name: "x" }]))),
-  tarCase("RepoTags as one string", "image-format", /RepoTags that are not a list of names/, () => image(imageFiles("hostile-svc:1.0.0"))),
+  ).map(([name, tags]) => tarCase(name, "image-repo-tag-format", /which docker cannot load \("invalid reference format"\)/, () => tarBuffer(imageFiles(tags)))),
+  tarCase("RepoTags that are not strings", "image-format", /RepoTags that are not a list of names/, () => tarBuffer(imageFiles([42, { name: "x" }]))),
+  tarCase("RepoTags as one string", "image-format", /RepoTags that are not a list of names/, () => tarBuffer(imageFiles("hostile-svc:1.0.0"))),
   // PAX sizes and header numbers that are not numbers (crashes, or 4.8 GB of memory, before).
   ...(["1.5", "-1", "NaN", "abc", "", "1e3", "0x10", "99999999999999999999", " 12"] as const).map((size) =>
     tarCase(`a PAX size of ${JSON.stringify(size)}`, "image-format", /damaged pax header: the size .* is not a whole number of bytes/, () => imageWith([paxHeader({ size }), tarBlock({ name: "padded", size: 0 })])),
@@ -431,11 +429,11 @@ export const HOSTILE_ARCHIVES: HostileArchive[] = [
     tarBlock({ name: files[2]!.name, size }).copy(tar, layerAt);
     return tar;
   }),
-  tarCase("a broken header checksum", "image-format", /a header checksum does not match/, () => flip(image(imageFiles()), 5)),
-  tarCase("a tar cut off inside a layer", "image-format", /is truncated/, () => image(imageFiles()).subarray(0, 2600)),
-  tarCase("2 MiB hidden after the tar's end marker", "image-format", /bytes after the end of the tar archive/, () => Buffer.concat([image(imageFiles()), Buffer.alloc(2 * 1024 * 1024, 0x41)])),
+  tarCase("a broken header checksum", "image-format", /a header checksum does not match/, () => flip(tarBuffer(imageFiles()), 5)),
+  tarCase("a tar cut off inside a layer", "image-format", /is truncated/, () => tarBuffer(imageFiles()).subarray(0, 2600)),
+  tarCase("2 MiB hidden after the tar's end marker", "image-format", /bytes after the end of the tar archive/, () => Buffer.concat([tarBuffer(imageFiles()), Buffer.alloc(2 * 1024 * 1024, 0x41)])),
   tarCase("70,000 entries", "image-format", /more than 65536 entries/, () => tarOfManyEntries(70_000)),
-  tarCase("a manifest.json nested 100,000 deep", "image-format", /manifest\.json entry 0 lacks Config or Layers/, () => image([{ name: "manifest.json", data: `${"[".repeat(100_000)}${"]".repeat(100_000)}` }, ...imageFiles().slice(1)])),
+  tarCase("a manifest.json nested 100,000 deep", "image-format", /manifest\.json entry 0 lacks Config or Layers/, () => tarBuffer([{ name: "manifest.json", data: `${"[".repeat(100_000)}${"]".repeat(100_000)}` }, ...imageFiles().slice(1)])),
 ];
 
 /**
