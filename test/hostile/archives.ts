@@ -438,13 +438,14 @@ export const HOSTILE_ARCHIVES: HostileArchive[] = [
 
 /**
  * The cases test/hostile-archives.test.ts also gives to `deploy` and the sandbox's upload: one
- * of each kind of refusal (names, links, bombs, ambiguity, ZIP64, CRC, 150,000 entries; tar
+ * of each kind of refusal (names, links, bombs of the image and of the manifest, ambiguity, ZIP64, CRC, 150,000 entries; tar
  * escapes, PAX sizes, tags).
  */
 export const DEPLOY_SAMPLE = [
   "an entry named ../cumulocity.json",
   "cumulocity.json as a symbolic link",
   "a zip bomb: image.tar claims 6 GB",
+  "a zip bomb: cumulocity.json claims 64 MiB",
   "two archives in one file",
   "a CRC-32 mismatch in a deflated image.tar (read only to the tar's end marker before)",
   "a ZIP64 locator that points beside its record",
