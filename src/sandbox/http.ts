@@ -121,20 +121,38 @@ export interface Page<T> {
 const DEFAULT_PAGE_SIZE = 5;
 const MAX_PAGE_SIZE = 2000;
 
+export interface Paging {
+  pageSize: number;
+  currentPage: number;
+  /** Rows to skip: where SQL's OFFSET starts. */
+  offset: number;
+  withTotalPages: boolean;
+  withTotalElements: boolean;
+}
+
 /**
  * Paging as platform.md §3.1 describes it: `pageSize` (default 5, max 2000), `currentPage`
  * from 1, totals only when asked for. A pageSize above 2000 is capped rather than refused
  * (the platform's reaction is undocumented).
  */
-export function paginate<T>(all: readonly T[], url: URL): Page<T> {
+export function readPaging(url: URL): Paging {
   const pageSize = Math.min(positiveInt(url.searchParams.get("pageSize"), "pageSize") ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   const currentPage = positiveInt(url.searchParams.get("currentPage"), "currentPage") ?? 1;
-  const start = (currentPage - 1) * pageSize;
-  const items = all.slice(start, start + pageSize);
-  const totalPages = Math.max(1, Math.ceil(all.length / pageSize));
+  return {
+    pageSize,
+    currentPage,
+    offset: (currentPage - 1) * pageSize,
+    withTotalPages: url.searchParams.get("withTotalPages") === "true",
+    withTotalElements: url.searchParams.get("withTotalElements") === "true",
+  };
+}
+
+/** One page of a collection whose items were already cut to the page (in memory or by SQL). */
+export function pageOf<T>(items: T[], url: URL, paging: Paging, total?: number): Page<T> {
+  const { pageSize, currentPage } = paging;
   const statistics: Page<T>["statistics"] = { currentPage, pageSize };
-  if (url.searchParams.get("withTotalPages") === "true") statistics.totalPages = totalPages;
-  if (url.searchParams.get("withTotalElements") === "true") statistics.totalElements = all.length;
+  if (total !== undefined && paging.withTotalPages) statistics.totalPages = Math.max(1, Math.ceil(total / pageSize));
+  if (total !== undefined && paging.withTotalElements) statistics.totalElements = total;
   const link = (page: number) => {
     const target = new URL(url);
     target.searchParams.set("pageSize", String(pageSize));
@@ -146,6 +164,12 @@ export function paginate<T>(all: readonly T[], url: URL): Page<T> {
   if (items.length === pageSize) page.next = link(currentPage + 1);
   if (currentPage > 1) page.prev = link(currentPage - 1);
   return page;
+}
+
+/** Paging of a list held in memory (applications, tenants, subscriptions). */
+export function paginate<T>(all: readonly T[], url: URL): Page<T> {
+  const paging = readPaging(url);
+  return pageOf(all.slice(paging.offset, paging.offset + paging.pageSize), url, paging, all.length);
 }
 
 function positiveInt(value: string | null, name: string): number | undefined {
