@@ -92,12 +92,12 @@ export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promi
 }
 
 /** A JSON object body. The exact texts for unparsable bodies are not documented; ours name the cause. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+export async function readJsonObject(req: IncomingMessage, limit?: number): Promise<Record<string, unknown>> {
   const type = req.headers["content-type"] ?? "";
   if (type !== "" && !/json/i.test(type)) {
     throw new ApiError(415, "general/unsupportedMediaType", `Content type ${type} is not supported; send application/json.`);
   }
-  const text = await readBody(req);
+  const text = await readBody(req, limit);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -13,6 +13,8 @@ import { inventoryRoutes } from "./routes/inventory.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { tenantRoutes } from "./routes/tenant.js";
 import { binaryRoutes } from "./routes/binaries.js";
+import { measurementRoutes } from "./routes/measurement.js";
+import { DataStore } from "./data/store.js";
 import { createInertRuntime, type ServiceRuntime } from "./runtime.js";
 import { Store, type PersonRole } from "./state.js";
 
@@ -55,6 +57,7 @@ const ROUTES: readonly Route[] = [
   ...binaryRoutes,
   ...currentApplicationRoutes,
   ...inventoryRoutes,
+  ...measurementRoutes,
 ];
 
 /** How long a connection may go on sending after an early answer (e.g. 413) before it is cut. */
@@ -71,7 +74,8 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     await unlock();
     throw error;
   }
-  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
+  const data = new DataStore(dataDir);
+  const core: SandboxCore = { store, data, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
   const faults = options.faults ? new Faults() : undefined;
   const server = createServer((req, res) => {
     void handle(req, res, core, faults, options.logger);
@@ -98,6 +102,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     close: async () => {
       await core.runtime.close();
       await closeServer(server);
+      await data.close();
       await unlock();
     },
   };
