@@ -13,7 +13,12 @@ import { inventoryRoutes } from "./routes/inventory.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { tenantRoutes } from "./routes/tenant.js";
 import { binaryRoutes } from "./routes/binaries.js";
+import { alarmRoutes } from "./routes/alarm.js";
+import { deviceControlRoutes } from "./routes/devicecontrol.js";
+import { eventRoutes } from "./routes/event.js";
+import { identityRoutes } from "./routes/identity.js";
 import { measurementRoutes } from "./routes/measurement.js";
+import { tenantOptionRoutes } from "./routes/tenant-options.js";
 import { DataStore } from "./data/store.js";
 import { createInertRuntime, type ServiceRuntime } from "./runtime.js";
 import { Store, type PersonRole } from "./state.js";
@@ -57,7 +62,12 @@ const ROUTES: readonly Route[] = [
   ...binaryRoutes,
   ...currentApplicationRoutes,
   ...inventoryRoutes,
+  ...identityRoutes,
   ...measurementRoutes,
+  ...eventRoutes,
+  ...alarmRoutes,
+  ...deviceControlRoutes,
+  ...tenantOptionRoutes,
 ];
 
 /** How long a connection may go on sending after an early answer (e.g. 413) before it is cut. */
