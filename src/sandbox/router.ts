@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { authenticate, noAuth, type Principal } from "./auth.js";
 import { forbidden } from "./http.js";
 import type { DataStore } from "./data/store.js";
+import type { NotificationHub } from "./notification-hub.js";
 import type { ServiceRuntime } from "./runtime.js";
 import type { Store } from "./state.js";
 
@@ -10,6 +11,8 @@ export interface SandboxCore {
   store: Store;
   /** Managed objects, measurements and the other data APIs, in the embedded database. */
   data: DataStore;
+  /** The Notifications 2.0 consumers and what waits for them. */
+  notifications: NotificationHub;
   /** e.g. http://127.0.0.1:8111 — used in `self` links and as C8Y_BASEURL for services. */
   baseUrl: string;
   runtime: ServiceRuntime;

@@ -91,6 +91,7 @@ describe("the compiled SQL on a real database", () => {
     ["$filter=(has(c8y_IsDevice) and not(type eq 'pump'))", ["Valve"]],
     ["$filter=(level gt 10 or name eq 'Valve')", ["Pump 2", "Valve"]],
     ["$filter=(level le 7)", ["Pump 1"]],
+    ["$filter=(level gt 10f)", ["Pump 2"]],
     ["$filter=(c8y_Hardware.serialNumber eq 'S-1')", ["Pump 1"]],
     ["$filter=(c8y_SupportedOperations eq 'c8y_Restart')", ["Pump 1"]],
     ["$filter=(active eq true)", ["Pump 2"]],

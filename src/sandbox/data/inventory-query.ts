@@ -76,13 +76,15 @@ function tokenize(text: string): Token[] {
     } else {
       const match = /^[^\s(),']+/.exec(text.slice(i));
       const word = match?.[0] ?? char;
-      tokens.push({ kind: /^-?\d+(\.\d+)?$/.test(word) ? "number" : "word", text: word, at: i });
+      tokens.push({ kind: NUMBER.test(word) ? "number" : "word", text: word, at: i });
       i += word.length;
     }
   }
   return tokens;
 }
 
+/** A number may carry a type suffix: @c8y/client's QueriesUtil writes `level gt 4f`. */
+const NUMBER = /^-?\d+(\.\d+)?[fdl]?$/i;
 const COMPARISONS = new Set<string>(["eq", "ne", "gt", "ge", "lt", "le"]);
 const PROPERTY = /^[A-Za-z_$][\w$.]*$/;
 
@@ -159,7 +161,7 @@ function parseFilter(text: string): FilterNode {
 
 function literal(token: Token): Value {
   if (token.kind === "string") return token.text;
-  if (token.kind === "number") return Number(token.text);
+  if (token.kind === "number") return Number(token.text.replace(/[fdl]$/i, ""));
   if (token.kind === "word" && (token.text === "true" || token.text === "false")) return token.text === "true";
   throw new QuerySyntaxError(`Expected a value ('text', a number, true or false) at position ${token.at + 1}, found '${token.text}'.`);
 }
