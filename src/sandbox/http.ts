@@ -132,8 +132,8 @@ export interface Paging {
 
 /**
  * Paging as platform.md §3.1 describes it: `pageSize` (default 5, max 2000), `currentPage`
- * from 1, totals only when asked for. A pageSize above 2000 is capped rather than refused
- * (the platform's reaction is undocumented).
+ * from 1, totals only when asked for. "Any larger requested page size is trimmed to the upper
+ * limit" (legacy REST reference, docs/platform-evidence.md §9).
  */
 export function readPaging(url: URL): Paging {
   const pageSize = Math.min(positiveInt(url.searchParams.get("pageSize"), "pageSize") ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
@@ -160,8 +160,9 @@ export function pageOf<T>(items: T[], url: URL, paging: Paging, total?: number):
     return target.toString();
   };
   const page: Page<T> = { items, statistics, self: link(currentPage) };
-  // The platform offers `next` whenever the page is full, without knowing whether more exist.
-  if (items.length === pageSize) page.next = link(currentPage + 1);
+  // The platform offers `next` on every page, also a short last one (a recorded collection:
+  // docs/platform-evidence.md §9).
+  page.next = link(currentPage + 1);
   if (currentPage > 1) page.prev = link(currentPage - 1);
   return page;
 }

@@ -26,7 +26,7 @@ const STANDARD_FIELDS = new Set(["id", "self", "time", "type", "source", "text",
  * The Notifications 2.0 consumer (c8y-docs "Notifications 2.0"; the consumers of
  * cumulocity-examples' hello-world-notification-microservice and cumulocity-python-api's
  * c8y_tk.notification2 read this format): each WebSocket text message is header lines — the
- * acknowledgement id, the source path `/<tenant>/<api>/<id>`, the action — a blank line and
+ * acknowledgement id, the path `/<tenant>/<api>/<id of the document>`, the action — a blank line and
  * the JSON body. The consumer acknowledges by sending the id back. For a persistent
  * subscription every notification waits in the database until acknowledged, from the token's
  * creation on, and unacknowledged ones are sent again when the subscriber reconnects; a
@@ -192,12 +192,13 @@ function keyOf(claims: Pick<NotificationClaims, "tenant" | "subscription" | "sub
 }
 
 /**
- * The message without its acknowledgement line: source path, action, blank line, body. A
- * deletion's body is the id of what was deleted.
+ * The message without its acknowledgement line: the document's path, action, blank line, body
+ * (go-c8y's notification2 test frame: `/t123456/measurements/12345` for measurement 12345 of
+ * source 11111). A deletion's body is the id of what was deleted.
  */
 function messageOf(change: Change, row: SubscriptionRow): string {
   const body = change.action === "DELETE" ? change.id : JSON.stringify(copyFragments(change.document, row.fragments_to_copy));
-  return `/${change.tenant}/${change.api}/${change.source}\n${change.action}\n\n${body}`;
+  return `/${change.tenant}/${change.api}/${change.id}\n${change.action}\n\n${body}`;
 }
 
 /** `fragmentsToCopy`: the standard fields and only the named custom fragments (OpenAPI). */

@@ -35,15 +35,22 @@ export function measurementInput(body: Json): MeasurementInput {
   const fragments = fragmentsOf(body, FIXED);
   const names: string[] = [];
   for (const [fragment, value] of Object.entries(fragments)) {
+    checkName(fragment);
     names.push(fragment);
     if (typeof value !== "object" || value === null || Array.isArray(value)) continue;
     for (const [series, measured] of Object.entries(value as Json)) {
       if (typeof measured !== "object" || measured === null || Array.isArray(measured)) continue;
+      checkName(series);
       if (typeof (measured as Json).value !== "number") throw validationError(`The value is mandatory for a fragment: ${fragment}.${series} has no numeric value.`);
       names.push(`${fragment}.${series}`);
     }
   }
   return { source: referencedId(body.source, "source"), type: body.type, time: readTime(body.time, "time"), fragments, names };
+}
+
+/** OpenAPI Measurements: fragment and series names must not contain whitespace or . , * [ ] ( ) @ $ */
+function checkName(name: string): void {
+  if (/[\s.,*[\]()@$]/.test(name)) throw validationError(`'${name}' cannot be a fragment or series name: whitespace and . , * [ ] ( ) @ $ are not allowed.`);
 }
 
 /** Inserts all of `inputs` in one statement (a collection of 1,000 is one round trip). */

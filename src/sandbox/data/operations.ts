@@ -17,12 +17,14 @@ const FIXED = new Set(["id", "self", "deviceId", "deviceName", "status", "creati
 export interface OperationRow {
   id: string;
   device: string;
+  /** The device's name, which the platform sends as `deviceName` (recorded operations, docs/platform-evidence.md §9). */
+  device_name: string | null;
   status: string;
   creation_time: Date;
   body: Json;
 }
 
-const COLUMNS = "o.id::text as id, o.device::text as device, o.status, o.creation_time, o.body";
+const COLUMNS = "o.id::text as id, o.device::text as device, (select m.name from managed_objects m where m.id = o.device) as device_name, o.status, o.creation_time, o.body";
 
 function status(value: unknown): string {
   if (typeof value !== "string" || !(OPERATION_STATUSES as readonly string[]).includes(value)) {
@@ -113,6 +115,7 @@ export function operationJson(row: OperationRow, baseUrl: string): Json {
     id: row.id,
     self: `${baseUrl}/devicecontrol/operations/${row.id}`,
     deviceId: row.device,
+    ...(row.device_name === null ? {} : { deviceName: row.device_name }),
     creationTime: row.creation_time.toISOString(),
     status: row.status,
     ...row.body,

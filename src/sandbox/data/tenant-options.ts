@@ -5,13 +5,14 @@ import type { Json } from "./documents.js";
 /**
  * Tenant options (c8y-docs "Tenant options", OpenAPI Options): category/key/value tuples.
  * A key with the `credentials.` prefix holds a secret: the platform encrypts its value and
- * answers `<<Encrypted>>` to everyone but the microservice the category belongs to. The
- * sandbox encrypts it too (AES-256-GCM, keyed from the data directory's secret in the 0600
- * state.json), so the database files never hold it in plain text.
+ * answers everyone but the microservice the category belongs to with the encrypted value as
+ * hex (a recording of GET /tenant/options/{category}/credentials.*: cumulocity-python-api
+ * tests/model/tenant_option.json; docs/platform-evidence.md §10). The sandbox encrypts it too
+ * (AES-256-GCM, keyed from the data directory's secret in the 0600 state.json), so neither the
+ * database files nor any answer to others hold it in plain text.
  */
 
 export const ENCRYPTED_PREFIX = "credentials.";
-export const ENCRYPTED_PLACEHOLDER = "<<Encrypted>>";
 const SEALED = "sealed:";
 
 export interface OptionRow {
@@ -78,10 +79,15 @@ export async function deleteOption(db: Queryable, tenant: string, category: stri
   return (result.affectedRows ?? 0) > 0;
 }
 
+/** The sealed value as the platform shows an encrypted one: hex. */
+export function ciphertext(stored: string): string {
+  return Buffer.from(stored.slice(SEALED.length), "base64").toString("hex");
+}
+
 /** The value a caller sees: a secret in plain text only for the category's own microservice. */
 export function visibleValue(row: OptionRow, secret: string, ownCategory: string | undefined): string {
   if (!isEncryptedKey(row.key)) return row.value;
-  return ownCategory === row.category ? unseal(row.value, secret) : ENCRYPTED_PLACEHOLDER;
+  return ownCategory === row.category ? unseal(row.value, secret) : ciphertext(row.value);
 }
 
 export function optionJson(row: OptionRow, value: string, baseUrl: string): Json {

@@ -74,6 +74,8 @@ export const alarmRoutes: Route[] = [
     handle: async (call) => {
       const body = await readJsonObject(call.req);
       if (typeof body.status !== "string") throw validationError('A bulk update sets the status: {"status": "ACKNOWLEDGED"}.');
+      // OpenAPI: the bulk update needs at least one query parameter (it would touch every alarm).
+      if ([...call.url.searchParams.keys()].length === 0) throw validationError("A bulk update needs at least one query parameter, e.g. ?source=<id>&status=ACTIVE.");
       const rows = await setAlarmStatus(await database(call), call.principal.tenant, alarmFilter(call), body.status);
       await publish(call, "UPDATE", rows);
       // c8y-docs: 200 when the update is done (202 would say it goes on in the background).
@@ -126,7 +128,8 @@ function alarmFilter(call: AuthenticatedCall): AlarmFilter {
   const resolved = param(call, "resolved");
   return {
     source: source === undefined ? undefined : isId(source) ? source : "0",
-    status: list(call, "status"),
+    // `resolved` wins over `status` (OpenAPI AlarmsApi).
+    status: resolved === undefined ? list(call, "status") : undefined,
     severity: list(call, "severity"),
     type: list(call, "type"),
     resolved: resolved === undefined ? undefined : resolved === "true",

@@ -40,8 +40,8 @@ export const identityRoutes: Route[] = [
       const type = String(body.type);
       const value = String(body.externalId);
       if (!(await addExternalId(db, call.principal.tenant, mo.id, type, value))) {
-        // The platform's text for a taken pair is undocumented; 409 is its documented status.
-        throw new ApiError(409, "identity/Conflict", `The external id ${type}/${value} already names a managed object.`);
+        // The platform's text (NGX translations, docs/platform-evidence.md §9); 409 is the OpenAPI's status.
+        throw new ApiError(409, "identity/Conflict", `ID [type=${type}, value=${value}] was already bound to different Global ID.`);
       }
       const row: ExternalIdRow = { type, value, mo: mo.id, owner: mo.owner };
       const document = externalIdJson(row, call.core.baseUrl);

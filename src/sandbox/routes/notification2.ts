@@ -61,8 +61,11 @@ export const notification2Routes: Route[] = [
     access: "user",
     roles: ADMIN,
     handle: async (call) => {
+      const filter = subscriptionFilter(call);
+      // OpenAPI DeleteNotificationSubscriptionBySourceResource: source is required unless context=tenant.
+      if (filter.source === undefined && filter.context !== "tenant") throw validationError("Name the managed object (?source=<id>) or delete the tenant context's subscriptions (?context=tenant).");
       const db = await database(call);
-      const rows = await querySubscriptions(db, call.principal.tenant, subscriptionFilter(call));
+      const rows = await querySubscriptions(db, call.principal.tenant, filter);
       await deleteSubscriptions(db, call.principal.tenant, rows.map((r) => r.id));
       call.core.notifications.forget(call.principal.tenant);
       sendJson(call.req, call.res, 204, "subscription", undefined);

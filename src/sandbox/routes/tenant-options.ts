@@ -3,12 +3,13 @@ import { requireFields } from "../data/documents.js";
 import {
   countOptions,
   deleteOption,
-  ENCRYPTED_PLACEHOLDER,
+  ciphertext,
   findOption,
   isEncryptedKey,
   optionJson,
   optionsOf,
   putOption,
+  seal,
   visibleValue,
   type OptionRow,
 } from "../data/tenant-options.js";
@@ -58,8 +59,8 @@ export const tenantOptionRoutes: Route[] = [
       requireFields(body, ["category", "key", "value"]);
       const option: OptionRow = { category: String(body.category), key: String(body.key), value: String(body.value) };
       await putOption(await database(call), call.principal.tenant, option, call.core.store.state.tokenSecret);
-      const document = json(call, option, true);
-      sendJson(call.req, call.res, 201, "option", document, { location: String(document.self) });
+      // OpenAPI PostOptionCollectionResource: "200 An option was created".
+      sendJson(call.req, call.res, 200, "option", json(call, option, true));
     },
   },
   {
@@ -124,7 +125,7 @@ function json(call: AuthenticatedCall, row: OptionRow, plain = false): Record<st
   const own = ownSettingsCategory(call.core.store.state, call.principal);
   const value = plain
     ? isEncryptedKey(row.key) && own !== row.category
-      ? ENCRYPTED_PLACEHOLDER
+      ? ciphertext(seal(row.value, call.core.store.state.tokenSecret))
       : row.value
     : visibleValue(row, call.core.store.state.tokenSecret, own);
   return optionJson(row, value, call.core.baseUrl);
