@@ -1,6 +1,8 @@
 import { BasicAuth, Client, EventBinaryService, type IManagedObject } from "@c8y/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { platformFixture } from "./helpers/platform-fixtures.js";
 import { startSandbox, type SandboxHandle, type SandboxUser } from "./helpers/sandbox.js";
+import { formatShapeDifferences, shapeDifferences, type ShapeOptions } from "./helpers/shape.js";
 
 /**
  * The sandbox's data APIs judged by the vendor's own client: @c8y/client's services drive
@@ -299,5 +301,36 @@ describe("tenant options through @c8y/client's TenantOptionsService", () => {
     await options.delete({ category: "sandbox-test", key: "mode" });
     expect((await failure(options.detail({ category: "sandbox-test", key: "mode" }))).status).toBe(404);
     expect((await failure(clientFor(sandbox.reader).options.tenant.create({ category: "a", key: "b", value: "c" }))).status).toBe(403);
+  });
+});
+
+describe("the recorded platform's shapes (test/fixtures/platform)", () => {
+  const expectShape = (name: string, actual: unknown, recorded: unknown, options?: ShapeOptions) => {
+    const differences = shapeDifferences(actual, recorded, options);
+    expect(differences, formatShapeDifferences(name, differences)).toEqual([]);
+  };
+  /** The recording's own fragments, so the sandbox's answer can carry the same keys. */
+  const fragmentsOf = (recorded: Record<string, unknown>, fixed: string[]) => Object.fromEntries(Object.entries(recorded).filter(([key]) => !fixed.includes(key)));
+
+  it("a device, an event, an alarm and an operation come back as recorded", async () => {
+    const device = platformFixture("inventory/device.json");
+    const { data: mo } = await client.inventory.create(
+      fragmentsOf(device, ["id", "self", "owner", "creationTime", "lastUpdated", "childDevices", "childAssets", "childAdditions", "assetParents", "deviceParents", "additionParents"]),
+    );
+    expectShape("device", (await client.inventory.detail(mo.id)).data, device);
+
+    const event = platformFixture("event/event.json");
+    const { data: created } = await client.event.create({ ...fragmentsOf(event, ["id", "self", "creationTime", "source"]), source: { id: mo.id } } as never);
+    // lastUpdated is documented for events (OpenAPI Event) and in the recorded notification.
+    expectShape("event", (await client.event.detail(String(created.id))).data, event, { extra: ["lastUpdated"] });
+
+    const alarm = platformFixture("alarm/alarm.json");
+    const { data: raised } = await client.alarm.create({ ...fragmentsOf(alarm, ["id", "self", "creationTime", "source", "count", "history", "status"]), source: { id: mo.id } } as never);
+    // firstOccurrenceTime and lastUpdated are in the recorded de-duplicated alarm.
+    expectShape("alarm", (await client.alarm.detail(String(raised.id))).data, alarm, { extra: ["firstOccurrenceTime", "lastUpdated"] });
+
+    const operation = platformFixture("operation/operation.json");
+    const { data: queued } = await client.operation.create({ ...fragmentsOf(operation, ["id", "self", "creationTime", "deviceId", "deviceName", "status"]), deviceId: mo.id } as never);
+    expectShape("operation", (await client.operation.detail(String(queued.id))).data, operation);
   });
 });

@@ -19,6 +19,8 @@ const FIXED = new Set(["id", "self", "time", "type", "source", "text", "severity
 export interface AlarmRow {
   id: string;
   source: string;
+  /** Recorded alarms carry their source's name (test/fixtures/platform/alarm/alarm.json). */
+  source_name: string | null;
   type: string;
   status: string;
   severity: string;
@@ -30,7 +32,8 @@ export interface AlarmRow {
   body: Json;
 }
 
-const COLUMNS = "id::text as id, source::text as source, type, status, severity, time, first_occurrence_time, creation_time, last_updated, count, body";
+const COLUMNS =
+  "a.id::text as id, a.source::text as source, (select m.name from managed_objects m where m.id = a.source) as source_name, a.type, a.status, a.severity, a.time, a.first_occurrence_time, a.creation_time, a.last_updated, a.count, a.body";
 
 export interface AlarmInput {
   source: string;
@@ -63,7 +66,7 @@ export function alarmInput(body: Json): AlarmInput {
 export async function raiseAlarm(db: Queryable, tenant: string, input: AlarmInput): Promise<{ row: AlarmRow; deduplicated: boolean }> {
   if (input.status !== "CLEARED") {
     const { rows } = await db.query<AlarmRow>(
-      `update alarms set count = count + 1, time = $4, last_updated = now()
+      `update alarms a set count = a.count + 1, time = $4, last_updated = now()
        where id = (select id from alarms where tenant = $1 and source = $2 and type = $3 and status in ('ACTIVE', 'ACKNOWLEDGED') order by id limit 1)
        returning ${COLUMNS}`,
       [tenant, input.source, input.type, input.time.toISOString()],
@@ -71,7 +74,7 @@ export async function raiseAlarm(db: Queryable, tenant: string, input: AlarmInpu
     if (rows[0]) return { row: rows[0], deduplicated: true };
   }
   const { rows } = await db.query<AlarmRow>(
-    `insert into alarms (tenant, id, source, type, status, severity, time, first_occurrence_time, creation_time, last_updated, count, fragments, body)
+    `insert into alarms as a (tenant, id, source, type, status, severity, time, first_occurrence_time, creation_time, last_updated, count, fragments, body)
      values ($1, nextval('object_ids'), $2, $3, $4, $5, $6, $6, now(), now(), 1, $7, $8) returning ${COLUMNS}`,
     [tenant, input.source, input.type, input.status, input.severity, input.time.toISOString(), fragmentNames(input.body), input.body],
   );
@@ -79,7 +82,7 @@ export async function raiseAlarm(db: Queryable, tenant: string, input: AlarmInpu
 }
 
 export async function findAlarm(db: Queryable, tenant: string, id: string): Promise<AlarmRow | undefined> {
-  const { rows } = await db.query<AlarmRow>(`select ${COLUMNS} from alarms where tenant = $1 and id = $2`, [tenant, id]);
+  const { rows } = await db.query<AlarmRow>(`select ${COLUMNS} from alarms a where a.tenant = $1 and a.id = $2`, [tenant, id]);
   return rows[0];
 }
 
@@ -91,7 +94,7 @@ export async function updateAlarm(db: Queryable, tenant: string, row: AlarmRow, 
   if (typeof input.text === "string") changes.text = input.text;
   const body = mergeFragments(row.body, changes);
   const { rows } = await db.query<AlarmRow>(
-    `update alarms set status = $3, severity = $4, body = $5, fragments = $6, last_updated = now() where tenant = $1 and id = $2 returning ${COLUMNS}`,
+    `update alarms a set status = $3, severity = $4, body = $5, fragments = $6, last_updated = now() where a.tenant = $1 and a.id = $2 returning ${COLUMNS}`,
     [tenant, row.id, status, severity, body, fragmentNames(body)],
   );
   return rows[0] as AlarmRow;
@@ -129,7 +132,7 @@ export async function queryAlarms(db: Queryable, tenant: string, filter: AlarmFi
   const { where, params } = whereOf(tenant, filter);
   const direction = revert ? "asc" : "desc";
   const { rows } = await db.query<AlarmRow>(
-    `select ${COLUMNS.replace(/(^|, )/g, "$1a.")} from alarms a where ${where} order by a.time ${direction}, a.id ${direction} limit ${window.limit} offset ${window.offset}`,
+    `select ${COLUMNS} from alarms a where ${where} order by a.time ${direction}, a.id ${direction} limit ${window.limit} offset ${window.offset}`,
     params.values,
   );
   return { rows, total: window.withTotal ? await countAlarms(db, tenant, filter) : undefined };
@@ -145,7 +148,7 @@ export async function countAlarms(db: Queryable, tenant: string, filter: AlarmFi
 export async function setAlarmStatus(db: Queryable, tenant: string, filter: AlarmFilter, status: string): Promise<AlarmRow[]> {
   const { where, params } = whereOf(tenant, filter);
   const { rows } = await db.query<AlarmRow>(
-    `update alarms a set status = ${params.value(oneOf(status, STATUSES, "status"))}, last_updated = now() where ${where} returning ${COLUMNS.replace(/(^|, )/g, "$1a.")}`,
+    `update alarms a set status = ${params.value(oneOf(status, STATUSES, "status"))}, last_updated = now() where ${where} returning ${COLUMNS}`,
     params.values,
   );
   return rows;
@@ -153,7 +156,7 @@ export async function setAlarmStatus(db: Queryable, tenant: string, filter: Alar
 
 export async function deleteAlarms(db: Queryable, tenant: string, filter: AlarmFilter): Promise<AlarmRow[]> {
   const { where, params } = whereOf(tenant, filter);
-  const { rows } = await db.query<AlarmRow>(`delete from alarms a where ${where} returning ${COLUMNS.replace(/(^|, )/g, "$1a.")}`, params.values);
+  const { rows } = await db.query<AlarmRow>(`delete from alarms a where ${where} returning ${COLUMNS}`, params.values);
   return rows;
 }
 
@@ -169,7 +172,9 @@ export function alarmJson(row: AlarmRow, baseUrl: string): Json {
     count: row.count,
     status: row.status,
     severity: row.severity,
-    source: { id: row.source, self: managedObjectSelf(baseUrl, row.source) },
+    source: row.source_name === null ? { id: row.source, self: managedObjectSelf(baseUrl, row.source) } : { id: row.source, name: row.source_name, self: managedObjectSelf(baseUrl, row.source) },
+    // The sandbox keeps no audit log; the recorded alarms have this (empty) link.
+    history: { auditRecords: [], self: `${baseUrl}/audit/auditRecords` },
     ...row.body,
   };
 }
