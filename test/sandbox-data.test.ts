@@ -1,6 +1,10 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BasicAuth, Client, EventBinaryService, type IManagedObject } from "@c8y/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { platformFixture } from "./helpers/platform-fixtures.js";
+import { makeServiceZip } from "./helpers/service-zip.js";
 import { startSandbox, type SandboxHandle, type SandboxUser } from "./helpers/sandbox.js";
 import { formatShapeDifferences, shapeDifferences, type ShapeOptions } from "./helpers/shape.js";
 
@@ -332,5 +336,59 @@ describe("the recorded platform's shapes (test/fixtures/platform)", () => {
     const operation = platformFixture("operation/operation.json");
     const { data: queued } = await client.operation.create({ ...fragmentsOf(operation, ["id", "self", "creationTime", "deviceId", "deviceName", "status"]), deviceId: mo.id } as never);
     expectShape("operation", (await client.operation.detail(String(queued.id))).data, operation);
+  });
+});
+
+describe("a subscribed microservice, as its service user", () => {
+  it("has exactly its manifest's requiredRoles, reads its settings from the options over the manifest's defaults, and its status object stays out of device queries", async () => {
+    const name = `data-svc-${process.pid % 1000}`;
+    const app = await json(
+      await sandbox.fetch("/application/applications", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, key: `${name}-key`, type: "MICROSERVICE" }) }),
+    );
+    const work = await mkdtemp(join(tmpdir(), "c8y-ms-data-svc-"));
+    try {
+      const zip = await makeServiceZip(work, {
+        apiVersion: "2",
+        name,
+        version: "1.0.0",
+        provider: { name: "c8y-ms tests" },
+        requiredRoles: ["ROLE_INVENTORY_READ", "ROLE_MEASUREMENT_ADMIN"],
+        settings: [
+          { key: "mode", defaultValue: "slow" },
+          { key: "threshold", defaultValue: "5" },
+        ],
+      });
+      const form = new FormData();
+      form.append("file", new Blob([await readFile(zip)], { type: "application/zip" }), "service.zip");
+      expect((await sandbox.fetch(`/application/applications/${app.id}/binaries`, { method: "POST", body: form })).status).toBe(201);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    const subscribed = await sandbox.fetch(`/tenant/tenants/${sandbox.owner}/applications`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ application: { id: app.id } }) });
+    expect(subscribed.status).toBe(201);
+    const bootstrap = await json(await sandbox.fetch(`/application/applications/${app.id}/bootstrapUser`));
+    const users = await json(await sandbox.fetch("/application/currentApplication/subscriptions", { as: { tenant: bootstrap.tenant, user: bootstrap.name, password: bootstrap.password } }));
+    const serviceUser = users.users.find((u: { tenant: string }) => u.tenant === sandbox.owner);
+    const service = clientFor({ tenant: serviceUser.tenant, user: serviceUser.name, password: serviceUser.password });
+
+    const mo = await device("Served");
+    expect((await service.inventory.detail(mo.id)).data.name).toBe("Served");
+    expect((await failure(service.inventory.create({ name: "not allowed" }))).status).toBe(403);
+    expect((await service.measurement.create({ sourceId: mo.id, type: "c8y_T", c8y_T: { T: { value: 3, unit: "C" } } })).res.status).toBe(201);
+    expect((await failure(service.alarm.create({ source: { id: mo.id }, type: "x", text: "x", severity: "MINOR", time: new Date().toISOString() } as never))).status).toBe(403);
+
+    // The settings category defaults to the context path, which defaults to the name.
+    await client.options.tenant.create({ category: name, key: "mode", value: "fast" });
+    await client.options.tenant.create({ category: name, key: "credentials.token", value: "service-secret" });
+    const settings = await json(await sandbox.fetch("/application/currentApplication/settings", { as: { tenant: serviceUser.tenant, user: serviceUser.name, password: serviceUser.password } }));
+    expect(settings).toEqual({ mode: "fast", threshold: "5", "credentials.token": "service-secret" });
+    expect((await client.options.tenant.detail({ category: name, key: "credentials.token" })).data.value).not.toBe("service-secret");
+
+    const status = await json(await sandbox.fetch(`/inventory/managedObjects?type=c8y_Application_${app.id}`));
+    expect(status.managedObjects).toHaveLength(1);
+    const everything = await json(await sandbox.fetch("/inventory/managedObjects?pageSize=2000"));
+    expect(everything.managedObjects.map((o: { type?: string }) => o.type)).not.toContain(`c8y_Application_${app.id}`);
+    const devices = await json(await sandbox.fetch("/inventory/managedObjects?fragmentType=c8y_IsDevice&pageSize=2000"));
+    expect(devices.managedObjects.map((o: { id: string }) => o.id)).not.toContain(status.managedObjects[0].id);
   });
 });
