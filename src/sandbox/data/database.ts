@@ -25,10 +25,10 @@ export interface Database extends Queryable {
 export const DATABASE_DIR = "db";
 
 /**
- * Postgres' default of 128 MB shared buffers would double the sandbox's memory; 16 MB keeps
+ * Postgres' default of 128 MB shared buffers would double the sandbox's memory; 8 MB keeps
  * the whole sandbox under 300 MB while a million measurements stay indexed (npm run bench).
  */
-const START_PARAMS = [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"];
+const START_PARAMS = [...PGlite.defaultStartParams, "-c", "shared_buffers=8MB"];
 
 /** Opens (and on first use creates) the database of `dataDir` and brings its schema up to date. */
 export async function openDatabase(dataDir: string): Promise<Database> {
