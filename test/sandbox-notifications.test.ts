@@ -201,3 +201,40 @@ describe("Notifications 2.0", () => {
     await after.close();
   });
 });
+
+describe("real-time notifications (CometD) through @c8y/client's Realtime", () => {
+  it("delivers measurements, alarms and managed object changes on their channels, with realtimeAction", async () => {
+    const { data: mo } = await client.inventory.create({ name: "Live", c8y_IsDevice: {} });
+    const received: { channel: string; data: { realtimeAction: string; data: any } }[] = [];
+    const channels = [`/measurements/${mo.id}`, "/alarms/*", `/managedobjects/${mo.id}`];
+    // Nothing is published before the server confirmed every subscription (Realtime keeps its
+    // CometD instance protected; its listeners are the only way to see the confirmations).
+    const cometd = (client.realtime as unknown as { cometd: { addListener(channel: string, listener: (reply: { successful: boolean }) => void): unknown } }).cometd;
+    const confirmed = new Promise<void>((resolve) => {
+      let count = 0;
+      cometd.addListener("/meta/subscribe", (reply) => {
+        if (reply.successful && ++count === channels.length) resolve();
+      });
+    });
+    const handles = channels.map((channel) => client.realtime.subscribe(channel, (message: any) => received.push(message)));
+    await confirmed;
+    const waitFor = async (count: number) => {
+      for (let waited = 0; received.length < count; waited += 20) {
+        if (waited > 10_000) throw new Error(`Got only ${JSON.stringify(received)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const { data: measurement } = await client.measurement.create({ sourceId: mo.id, type: "c8y_T", c8y_T: { T: { value: 5, unit: "C" } } });
+    await waitFor(1);
+    expect(received[0]).toMatchObject({ channel: `/measurements/${mo.id}`, data: { realtimeAction: "CREATE", data: { id: measurement.id } } });
+    await client.alarm.create({ source: { id: mo.id }, type: "c8y_Rt", text: "rt", severity: "MINOR", time: new Date().toISOString() } as never);
+    await client.inventory.update({ id: mo.id, c8y_Seen: {} });
+    await waitFor(3);
+    expect(received.slice(1).map((m) => [m.channel, m.data.realtimeAction])).toEqual([
+      [`/alarms/${mo.id}`, "CREATE"],
+      [`/managedobjects/${mo.id}`, "UPDATE"],
+    ]);
+    for (const handle of handles) client.realtime.unsubscribe(handle);
+    client.realtime.disconnect();
+  });
+});

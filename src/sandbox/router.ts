@@ -3,6 +3,7 @@ import { authenticate, noAuth, type Principal } from "./auth.js";
 import { forbidden } from "./http.js";
 import type { DataStore } from "./data/store.js";
 import type { NotificationHub } from "./notification-hub.js";
+import type { RealtimeHub } from "./realtime.js";
 import type { ServiceRuntime } from "./runtime.js";
 import type { Store } from "./state.js";
 
@@ -13,6 +14,8 @@ export interface SandboxCore {
   data: DataStore;
   /** The Notifications 2.0 consumers and what waits for them. */
   notifications: NotificationHub;
+  /** The CometD (Bayeux) clients of /notification/realtime and /cep/realtime. */
+  realtime: RealtimeHub;
   /** e.g. http://127.0.0.1:8111 — used in `self` links and as C8Y_BASEURL for services. */
   baseUrl: string;
   runtime: ServiceRuntime;

@@ -19,6 +19,8 @@ import { eventRoutes } from "./routes/event.js";
 import { identityRoutes } from "./routes/identity.js";
 import { measurementRoutes } from "./routes/measurement.js";
 import { notification2Routes } from "./routes/notification2.js";
+import { realtimeRoutes } from "./routes/realtime.js";
+import { RealtimeHub } from "./realtime.js";
 import { tenantOptionRoutes } from "./routes/tenant-options.js";
 import { CONSUMER_PATH, NotificationHub } from "./notification-hub.js";
 import { DataStore } from "./data/store.js";
@@ -71,6 +73,7 @@ const ROUTES: readonly Route[] = [
   ...deviceControlRoutes,
   ...tenantOptionRoutes,
   ...notification2Routes,
+  ...realtimeRoutes,
 ];
 
 /** How long a connection may go on sending after an early answer (e.g. 413) before it is cut. */
@@ -89,7 +92,8 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   }
   const data = new DataStore(dataDir);
   const notifications = new NotificationHub(data, () => store.state.tokenSecret);
-  const core: SandboxCore = { store, data, notifications, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
+  const realtime = new RealtimeHub(data);
+  const core: SandboxCore = { store, data, notifications, realtime, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
   const faults = options.faults ? new Faults() : undefined;
   const server = createServer((req, res) => {
     void handle(req, res, core, faults, options.logger);
@@ -117,6 +121,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     store,
     close: async () => {
       await core.runtime.close();
+      realtime.close();
       await notifications.close();
       await closeServer(server);
       await data.close();
