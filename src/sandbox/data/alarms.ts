@@ -1,8 +1,7 @@
 import type { Queryable } from "./database.js";
-import { fragmentNames, fragmentsOf, readTime, referencedId, requireFields, validationError, type Json } from "./documents.js";
-import { mergeFragments, timeConditions } from "./events.js";
+import { fragmentNames, fragmentsOf, mergeFragments, readTime, referencedId, requireFields, validationError, type Json } from "./documents.js";
 import { managedObjectSelf, type PageWindow } from "./managed-objects.js";
-import { allOf, SqlParams } from "./sql.js";
+import { allOf, SqlParams, timeConditions } from "./sql.js";
 
 /**
  * Alarms (c8y-docs "Alarms", OpenAPI Alarms). De-duplication as the platform documents it:

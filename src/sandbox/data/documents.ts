@@ -41,6 +41,16 @@ export function fragmentsOf(body: Json, fixed: ReadonlySet<string>): Json {
   return Object.fromEntries(Object.entries(body).filter(([key]) => !fixed.has(key)));
 }
 
+/** An update of fragments: each one in `changes` replaces the stored one, `null` removes it, others stay. */
+export function mergeFragments(stored: Json, changes: Json): Json {
+  const body = { ...stored };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) delete body[key];
+    else body[key] = value;
+  }
+  return body;
+}
+
 /** Top-level fragment names, which `fragmentType` and `has()` look up. */
 export function fragmentNames(fragments: Json): string[] {
   return Object.keys(fragments);

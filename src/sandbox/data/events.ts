@@ -1,7 +1,7 @@
 import type { Queryable } from "./database.js";
-import { fragmentNames, fragmentsOf, readTime, referencedId, requireFields, validationError, type Json } from "./documents.js";
+import { fragmentNames, fragmentsOf, mergeFragments, readTime, referencedId, requireFields, validationError, type Json } from "./documents.js";
 import { managedObjectSelf, type PageWindow } from "./managed-objects.js";
-import { allOf, SqlParams } from "./sql.js";
+import { allOf, SqlParams, timeConditions } from "./sql.js";
 
 /**
  * Events (c8y-docs "Events", OpenAPI Events and Attachments): `source`, `type`, `text` and
@@ -59,15 +59,6 @@ export async function updateEvent(db: Queryable, tenant: string, row: EventRow, 
   return rows[0] as EventRow;
 }
 
-export function mergeFragments(stored: Json, changes: Json): Json {
-  const body = { ...stored };
-  for (const [key, value] of Object.entries(changes)) {
-    if (value === null) delete body[key];
-    else body[key] = value;
-  }
-  return body;
-}
-
 export async function setAttachment(db: Queryable, tenant: string, id: string, attachment: Attachment | null): Promise<void> {
   await db.query(`update events set attachment = $3, last_updated = now() where tenant = $1 and id = $2`, [tenant, id, attachment === null ? null : JSON.stringify(attachment)]);
 }
@@ -92,14 +83,6 @@ function whereOf(tenant: string, filter: EventFilter): { where: string; params: 
   if (filter.fragmentType !== undefined) conditions.push(`fragments @> array[${params.value(filter.fragmentType)}]::text[]`);
   conditions.push(...timeConditions(params, "time", filter.dateFrom, filter.dateTo), ...timeConditions(params, "creation_time", filter.createdFrom, filter.createdTo));
   return { where: allOf(conditions), params };
-}
-
-/** `from` inclusive, `to` exclusive. */
-export function timeConditions(params: SqlParams, column: string, from: Date | undefined, to: Date | undefined): string[] {
-  const conditions: string[] = [];
-  if (from !== undefined) conditions.push(`${column} >= ${params.value(from.toISOString())}`);
-  if (to !== undefined) conditions.push(`${column} < ${params.value(to.toISOString())}`);
-  return conditions;
 }
 
 /** Newest first; `revert=true` gives the oldest first (c8y-docs). */

@@ -1,5 +1,5 @@
 import type { Queryable } from "./database.js";
-import { fragmentNames, fragmentsOf, type Json } from "./documents.js";
+import { fragmentNames, fragmentsOf, mergeFragments, type Json } from "./documents.js";
 import { compileFilter, compileOrderBy, type InventoryQuery } from "./inventory-query.js";
 import { allOf, SqlParams } from "./sql.js";
 
@@ -62,11 +62,7 @@ export async function ownersOf(db: Queryable, tenant: string, ids: readonly stri
  * fragments not mentioned stay (c8y-docs "Update a specific managed object").
  */
 export async function updateManagedObject(db: Queryable, tenant: string, row: ManagedObjectRow, input: Json): Promise<ManagedObjectRow> {
-  const body: Json = { ...row.body };
-  for (const [key, value] of Object.entries(fragmentsOf(input, FIXED))) {
-    if (value === null) delete body[key];
-    else body[key] = value;
-  }
+  const body = mergeFragments(row.body, fragmentsOf(input, FIXED));
   const type = "type" in input ? textField(input, "type") : row.type;
   const name = "name" in input ? textField(input, "name") : row.name;
   const owner = typeof input.owner === "string" && input.owner !== "" ? input.owner : row.owner;

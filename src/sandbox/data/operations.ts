@@ -1,8 +1,7 @@
 import type { Queryable } from "./database.js";
-import { fragmentNames, fragmentsOf, referencedId, requireFields, validationError, type Json } from "./documents.js";
-import { mergeFragments, timeConditions } from "./events.js";
+import { fragmentNames, fragmentsOf, mergeFragments, referencedId, requireFields, validationError, type Json } from "./documents.js";
 import type { PageWindow } from "./managed-objects.js";
-import { allOf, SqlParams } from "./sql.js";
+import { allOf, SqlParams, timeConditions } from "./sql.js";
 
 /**
  * Operations (c8y-docs "Device control", OpenAPI Operations): created PENDING for a device,

@@ -19,3 +19,11 @@ export class SqlParams {
 export function allOf(conditions: readonly string[]): string {
   return conditions.length === 0 ? "true" : conditions.map((c) => `(${c})`).join(" and ");
 }
+
+/** `from` inclusive, `to` exclusive. */
+export function timeConditions(params: SqlParams, column: string, from: Date | undefined, to: Date | undefined): string[] {
+  const conditions: string[] = [];
+  if (from !== undefined) conditions.push(`${column} >= ${params.value(from.toISOString())}`);
+  if (to !== undefined) conditions.push(`${column} < ${params.value(to.toISOString())}`);
+  return conditions;
+}

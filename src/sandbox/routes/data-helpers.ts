@@ -46,12 +46,11 @@ export function dateParam(call: AuthenticatedCall, name: string): Date | undefin
  * and a caller without the API's role must own each of them (OpenAPI: "ROLE_X_ADMIN OR owner
  * of the source").
  */
-export async function checkSources(db: Queryable, call: AuthenticatedCall, sources: readonly string[], roles: readonly string[], resource: string): Promise<Map<string, string>> {
+export async function checkSources(db: Queryable, call: AuthenticatedCall, sources: readonly string[], roles: readonly string[], resource: string): Promise<void> {
   const owners = await ownersOf(db, call.principal.tenant, sources);
   for (const source of sources) {
     const owner = owners.get(source);
     if (owner === undefined) throw new ApiError(422, `${resource}/Unprocessable Entity`, `The source managed object ${source} does not exist.`);
     requireRoleOrOwner(call.principal, roles, owner);
   }
-  return owners;
 }
