@@ -124,13 +124,18 @@ describe("inventory through @c8y/client's InventoryService", () => {
     expect(wrong.status).toBe(422);
   });
 
-  it("keeps tenants apart: a subtenant neither finds nor reads the owner's objects", async () => {
+  it("keeps tenants apart: a subtenant neither finds nor reads nor uses the owner's objects and measurements", async () => {
     const secret = await device("Owner only");
     const [subtenant = ""] = sandbox.subtenants;
     const other = clientFor(sandbox.subtenantAdmins[subtenant] as SandboxUser);
     expect((await failure(other.inventory.detail(secret.id))).status).toBe(404);
     const { data } = await other.inventory.list({ text: "Owner only" });
     expect(data).toEqual([]);
+    await client.measurement.create({ sourceId: secret.id, type: "c8y_T", c8y_T: { T: { value: 1, unit: "C" } } });
+    expect((await other.measurement.list({ source: secret.id })).data).toEqual([]);
+    // The owner's device is no source in the subtenant.
+    expect((await failure(other.measurement.create({ sourceId: secret.id, type: "c8y_T", c8y_T: { T: { value: 1, unit: "C" } } }))).status).toBe(422);
+    expect((await failure(other.identity.list(secret.id))).status).toBe(404);
   });
 
   it("lets the reader read and nothing more (403 with the platform's body)", async () => {

@@ -167,6 +167,18 @@ describe("Notifications 2.0", () => {
     await back.close();
   });
 
+  it("lets the consumers of a shared token take turns", async () => {
+    const { data: mo } = await client.inventory.create({ name: "Shared", c8y_IsDevice: {} });
+    await post("/notification2/subscriptions", { context: "mo", subscription: "shared", source: { id: mo.id }, subscriptionFilter: { apis: ["events"] } });
+    const shared = await token("shared", "pool", { shared: true });
+    const [one, two] = [await connect(shared), await connect(shared)];
+    for (const text of ["first", "second"]) await client.event.create({ source: { id: mo.id }, type: "e", text, time: new Date().toISOString() });
+    const texts = [JSON.parse((await one.next()).body).text, JSON.parse((await two.next()).body).text];
+    expect(texts.sort()).toEqual(["first", "second"]);
+    await one.close();
+    await two.close();
+  });
+
   it("refuses a consumer without a valid token (401), subscriptions of unknown objects (404) and APIs the context has not (422)", async () => {
     const status = await new Promise<number>((resolve) => {
       const socket = new WebSocket(`${sandbox.url.replace("http", "ws")}/notification2/consumer/?token=forged`);
