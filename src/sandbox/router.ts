@@ -1,12 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { authenticate, noAuth, type Principal } from "./auth.js";
 import { forbidden } from "./http.js";
+import type { DataStore } from "./data/store.js";
+import type { NotificationHub } from "./notification-hub.js";
+import type { RealtimeHub } from "./realtime.js";
 import type { ServiceRuntime } from "./runtime.js";
 import type { Store } from "./state.js";
 
 /** What every route handler may use: the state, the sandbox's own address and its services. */
 export interface SandboxCore {
   store: Store;
+  /** Managed objects, measurements and the other data APIs, in the embedded database. */
+  data: DataStore;
+  /** The Notifications 2.0 consumers and what waits for them. */
+  notifications: NotificationHub;
+  /** The CometD (Bayeux) clients of /notification/realtime and /cep/realtime. */
+  realtime: RealtimeHub;
   /** e.g. http://127.0.0.1:8111 — used in `self` links and as C8Y_BASEURL for services. */
   baseUrl: string;
   runtime: ServiceRuntime;

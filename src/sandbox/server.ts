@@ -13,6 +13,17 @@ import { inventoryRoutes } from "./routes/inventory.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { tenantRoutes } from "./routes/tenant.js";
 import { binaryRoutes } from "./routes/binaries.js";
+import { alarmRoutes } from "./routes/alarm.js";
+import { deviceControlRoutes } from "./routes/devicecontrol.js";
+import { eventRoutes } from "./routes/event.js";
+import { identityRoutes } from "./routes/identity.js";
+import { measurementRoutes } from "./routes/measurement.js";
+import { notification2Routes } from "./routes/notification2.js";
+import { realtimeRoutes } from "./routes/realtime.js";
+import { RealtimeHub } from "./realtime.js";
+import { tenantOptionRoutes } from "./routes/tenant-options.js";
+import { CONSUMER_PATH, NotificationHub } from "./notification-hub.js";
+import { DataStore } from "./data/store.js";
 import { createInertRuntime, type ServiceRuntime } from "./runtime.js";
 import { Store, type PersonRole } from "./state.js";
 
@@ -55,6 +66,14 @@ const ROUTES: readonly Route[] = [
   ...binaryRoutes,
   ...currentApplicationRoutes,
   ...inventoryRoutes,
+  ...identityRoutes,
+  ...measurementRoutes,
+  ...eventRoutes,
+  ...alarmRoutes,
+  ...deviceControlRoutes,
+  ...tenantOptionRoutes,
+  ...notification2Routes,
+  ...realtimeRoutes,
 ];
 
 /** How long a connection may go on sending after an early answer (e.g. 413) before it is cut. */
@@ -71,13 +90,18 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     await unlock();
     throw error;
   }
-  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
+  const data = new DataStore(dataDir);
+  const notifications = new NotificationHub(data, () => store.state.tokenSecret);
+  const realtime = new RealtimeHub(data);
+  const core: SandboxCore = { store, data, notifications, realtime, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
   const faults = options.faults ? new Faults() : undefined;
   const server = createServer((req, res) => {
     void handle(req, res, core, faults, options.logger);
   });
   server.on("upgrade", (req, socket, head) => {
-    if (req.url?.startsWith(SERVICE_PREFIX)) forwardUpgrade(req, socket, head, core);
+    const url = new URL(req.url ?? "/", core.baseUrl);
+    if (url.pathname.startsWith(SERVICE_PREFIX)) forwardUpgrade(req, socket, head, core);
+    else if (url.pathname.replace(/\/$/, "") === CONSUMER_PATH) notifications.handleUpgrade(req, socket, head, url);
     else socket.destroy();
   });
   // Large uploads may take minutes; the platform's own request limit is 5 minutes (platform.md §2).
@@ -97,7 +121,10 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     store,
     close: async () => {
       await core.runtime.close();
+      realtime.close();
+      await notifications.close();
       await closeServer(server);
+      await data.close();
       await unlock();
     },
   };
@@ -163,7 +190,10 @@ async function handle(
  */
 function lingerThenClose(req: IncomingMessage): void {
   req.resume();
-  setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  const timer = setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  // Drained in time (a small body, or none: a GET nobody read): the kept-alive connection
+  // stays usable, and closing it would reset the client's next request on it.
+  req.once("end", () => clearTimeout(timer));
 }
 
 function listen(server: Server, port: number): Promise<void> {

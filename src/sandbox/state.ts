@@ -84,6 +84,18 @@ export const ROLES = {
   tenantRead: "ROLE_TENANT_MANAGEMENT_READ",
   inventoryAdmin: "ROLE_INVENTORY_ADMIN",
   inventoryRead: "ROLE_INVENTORY_READ",
+  inventoryCreate: "ROLE_INVENTORY_CREATE",
+  identityAdmin: "ROLE_IDENTITY_ADMIN",
+  identityRead: "ROLE_IDENTITY_READ",
+  measurementAdmin: "ROLE_MEASUREMENT_ADMIN",
+  measurementRead: "ROLE_MEASUREMENT_READ",
+  eventAdmin: "ROLE_EVENT_ADMIN",
+  eventRead: "ROLE_EVENT_READ",
+  alarmAdmin: "ROLE_ALARM_ADMIN",
+  alarmRead: "ROLE_ALARM_READ",
+  deviceControlAdmin: "ROLE_DEVICE_CONTROL_ADMIN",
+  deviceControlRead: "ROLE_DEVICE_CONTROL_READ",
+  notification2Admin: "ROLE_NOTIFICATION_2_ADMIN",
   userAdmin: "ROLE_USER_MANAGEMENT_ADMIN",
   userRead: "ROLE_USER_MANAGEMENT_READ",
   userOwnRead: "ROLE_USER_MANAGEMENT_OWN_READ",
@@ -92,7 +104,20 @@ export const ROLES = {
 } as const;
 
 const ADMIN_ROLES = Object.values(ROLES);
-const READER_ROLES = [ROLES.appRead, ROLES.tenantRead, ROLES.inventoryRead, ROLES.userRead, ROLES.userOwnRead, ROLES.optionRead];
+/** The reader gets every READ role: it sees all data and changes nothing. */
+const READER_ROLES = [
+  ROLES.appRead,
+  ROLES.tenantRead,
+  ROLES.inventoryRead,
+  ROLES.identityRead,
+  ROLES.measurementRead,
+  ROLES.eventRead,
+  ROLES.alarmRead,
+  ROLES.deviceControlRead,
+  ROLES.userRead,
+  ROLES.userOwnRead,
+  ROLES.optionRead,
+];
 
 export const STATE_FILE = "state.json";
 
