@@ -1,0 +1,87 @@
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Context } from "../context.js";
+import { createDispatcher } from "../platform/dispatcher.js";
+import { formatBytes, formatDuration } from "../ui/format.js";
+import { BlobCache, cacheDir } from "./blob-cache.js";
+import { resolveBaseImage } from "./base-image.js";
+import { applyCopies } from "./copy.js";
+import { writeDockerArchive } from "./docker-archive.js";
+import { parseDockerfile } from "./dockerfile.js";
+import { imageConfigWith } from "./image-config.js";
+import { LayerTree, writeLayer } from "./layer.js";
+import { checkNativeCode } from "./native.js";
+import { dockerignore } from "./patterns.js";
+import { recipeFor } from "./recipes.js";
+import { parseImageSource } from "./reference.js";
+import { applyStage, finalStage } from "./stage.js";
+
+/**
+ * `--engine none`: the image built by c8y-ms itself, as ko and Jib do it. The Dockerfile's
+ * final stage is read, its base image taken from a registry, an archive or an engine's store
+ * (cached by content), the COPY steps (and the templates' npm / pip steps, run with this
+ * machine's tools) written as one application layer, and the result saved as the
+ * docker-archive the platform loads. Nothing runs in a container.
+ */
+export interface EngineFreeBuildOptions {
+  dockerfile: string;
+  tag: string;
+  buildArgs: readonly string[];
+  /** --no-cache: look base image tags up again (blobs are content-addressed and stay). */
+  refresh: boolean;
+  /** A directory the caller owns and removes: the archive and the staging files go there. */
+  workDir: string;
+}
+
+export interface EngineFreeImage {
+  /** The docker-archive (single image, linux/amd64, uncompressed layers). */
+  path: string;
+  /** The config's digest: the image id `docker load` shows. */
+  id: string;
+  ref: string;
+  os: "linux";
+  architecture: "amd64";
+  layers: { name: string; size: number }[];
+  /** Size of the archive. */
+  bytes: number;
+  base: { source: string; id: string; fetched: number };
+  /** The steps c8y-ms ran itself ("node template", "pip install"), if any. */
+  recipe: string | undefined;
+}
+
+export type EngineFreeContext = Pick<Context, "env" | "signal" | "logger" | "redactor" | "progress" | "exec">;
+
+export async function buildImageWithoutEngine(options: EngineFreeBuildOptions, ctx: EngineFreeContext): Promise<EngineFreeImage> {
+  const started = performance.now();
+  const contextDir = dirname(options.dockerfile);
+  const dockerfile = parseDockerfile(await readFile(options.dockerfile, "utf8"), options.dockerfile);
+  const stage = finalStage(dockerfile, options.buildArgs);
+  const ignore = dockerignore(await readFile(join(contextDir, ".dockerignore"), "utf8").catch(() => ""));
+  ctx.logger.step(`Building ${options.tag} for linux/amd64 without a container engine, on ${stage.base}`);
+
+  // 1. The base image, from the cache when it holds it.
+  const cache = new BlobCache(cacheDir(ctx.env));
+  const base = await resolveBaseImage(parseImageSource(stage.base), cache, { refresh: options.refresh }, { ...ctx, http: createDispatcher(ctx.env, ctx.redactor) });
+  ctx.logger.debug(`Base image ${base.source} (${base.id.slice(0, 19)}): ${base.fetched ? `${formatBytes(base.fetched)} fetched` : "from the cache"}`);
+
+  // 2. The steps c8y-ms runs itself, then the stage against the base image's config.
+  const stagingDir = join(options.workDir, "staging");
+  await mkdir(stagingDir, { recursive: true });
+  const recipe = await recipeFor({ dockerfile, contextDir, ignore, stagingDir, baseConfig: base.config }, ctx);
+  const applied = applyStage(stage, base.config.config ?? {}, options.dockerfile, recipe.overrides);
+  await recipe.prepare();
+
+  // 3. The application layer: WORKDIR directories and every COPY, sorted, owner and times fixed.
+  const tree = new LayerTree();
+  for (const dir of applied.workdirs) tree.ensureDirectory(dir, { uid: 0, gid: 0 });
+  await applyCopies(tree, applied.copies, { contextDir, ignore, dockerfile: options.dockerfile });
+  const entries = tree.entries();
+  await checkNativeCode(entries, recipe.nativeFix);
+  const layer = entries.length > 0 ? await writeLayer(tree, join(options.workDir, "app-layer.tar"), ctx.signal) : undefined;
+
+  // 4. The config and the archive.
+  const config = imageConfigWith(base.config, applied.config, applied.history, layer && { diffId: layer.diffId, createdBy: `c8y-ms: ${applied.copies.length} COPY step(s) of ${dockerfile.path.split("/").at(-1)}` });
+  const archive = await writeDockerArchive(join(options.workDir, "image.tar"), config, options.tag, cache, layer, ctx.signal);
+  ctx.logger.success(`Built ${options.tag} (${archive.id.slice(0, 19)}) without an engine in ${formatDuration(performance.now() - started)}`);
+  return { path: archive.path, id: archive.id, ref: options.tag, os: "linux", architecture: "amd64", layers: archive.layers, bytes: archive.bytes, base: { source: base.source, id: base.id, fetched: base.fetched }, recipe: recipe.name };
+}

@@ -1,0 +1,49 @@
+import { createReadStream } from "node:fs";
+import { open, stat } from "node:fs/promises";
+import { TarFileWriter } from "../archive/tar-writer.js";
+import type { BlobCache } from "./blob-cache.js";
+import { sha256 } from "./blob-cache.js";
+import type { ImageConfig } from "./image-config.js";
+import type { WrittenLayer } from "./layer.js";
+
+/**
+ * Writes the image as the docker-archive Docker up to 24 saves and every platform version
+ * loads (platform.md §2): `<diff id>/layer.tar` uncompressed, the config as `<id>.json`, then
+ * manifest.json with one image and its tag. Base layers come first and in their order, so an
+ * archive on the same base starts with the same bytes.
+ */
+export interface ArchivedImage {
+  path: string;
+  id: string;
+  bytes: number;
+  layers: { name: string; size: number }[];
+}
+
+export async function writeDockerArchive(target: string, config: ImageConfig, tag: string, cache: BlobCache, appLayer: WrittenLayer | undefined, signal: AbortSignal): Promise<ArchivedImage> {
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const id = `sha256:${sha256(configBytes)}`;
+  const configName = `${id.slice("sha256:".length)}.json`;
+  const layers: { name: string; size: number }[] = [];
+  const handle = await open(target, "w");
+  try {
+    const tar = new TarFileWriter(handle);
+    const written = new Set<string>();
+    for (const diffId of config.rootfs.diff_ids) {
+      const name = `${diffId.slice("sha256:".length)}/layer.tar`;
+      if (written.has(diffId)) {
+        layers.push({ name, size: layers.find((l) => l.name === name)!.size });
+        continue;
+      }
+      written.add(diffId);
+      const own = appLayer?.diffId === diffId;
+      const size = own ? await tar.addStream(name, createReadStream(appLayer.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : await tar.addStream(name, cache.readVerified(diffId, signal));
+      layers.push({ name, size });
+    }
+    await tar.addFile(configName, configBytes);
+    await tar.addFile("manifest.json", Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [tag], Layers: layers.map((l) => l.name) }])));
+    await tar.end();
+  } finally {
+    await handle.close();
+  }
+  return { path: target, id, bytes: (await stat(target)).size, layers };
+}
