@@ -203,7 +203,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
 
 function addBuildOptions(command: Command): Command {
   return command
-    .addOption(new Option("--engine <engine>", "container engine (default: the first found)").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
+    .addOption(new Option("--engine <engine>", "container engine, or none to build without one (default: the first found, else none)").choices(["docker", "podman", "none"]).env("C8Y_MS_ENGINE"))
     .option("--build-arg <key=value>", "build argument (repeatable)", buildArg, [])
     .option("--no-cache", "build without the layer cache")
     .option("--tag <tag>", "image tag (default: <name>:<version>)");

@@ -1,11 +1,13 @@
-import { stat } from "node:fs/promises";
+import { copyFile, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Context } from "../context.js";
 import { UsageError, ValidationError } from "../errors.js";
 import { loadManifest, ManifestInvalidError, type Manifest } from "../manifest/load.js";
 import type { CommandResult } from "../result.js";
 import { buildImage, inspectImage, TARGET_PLATFORM, usesBuildKit, type LocalImage } from "../image/engine-commands.js";
-import { detectEngine, type Engine } from "../image/engine.js";
+import { detectBuilder, type Engine } from "../image/engine.js";
+import { discardTemp, makeScratchDir, withAtomicFile } from "../fs/atomic.js";
+import { buildImageWithoutEngine, type EngineFreeImage } from "../oci/build-image.js";
 import { ImageRejectedError, REBUILD_HINT } from "../image/normalise.js";
 import { formatDuration } from "../ui/format.js";
 
@@ -22,11 +24,24 @@ export interface BuiltImage extends LocalImage {
   engine: Engine;
 }
 
-/** `c8y-ms build`: the service's image for linux/amd64, tagged `<name>:<version>`. */
+/**
+ * `c8y-ms build`: the service's image for linux/amd64, tagged `<name>:<version>`, in the
+ * engine's store; with --engine none, a docker-archive in dist/ (`docker load -i` takes it).
+ */
 export async function build(dir: string, options: BuildOptions, ctx: Context): Promise<CommandResult> {
   const projectDir = resolve(ctx.cwd, dir);
   const tag = options.tag ?? imageTag(await validManifest(projectDir));
-  const engine = await detectEngine(ctx, options.engine);
+  const engine = await detectBuilder(ctx, options.engine);
+  if (engine === "none") {
+    // The archive is named after the service, as pack names the zip.
+    const manifest = await validManifest(projectDir);
+    const file = join(projectDir, "dist", `${serviceName(manifest)}-${manifest.version}.image.tar`);
+    const image = await buildToFile(projectDir, tag, options, file, ctx);
+    return {
+      data: { ref: image.ref, id: image.id, os: image.os, architecture: image.architecture, bytes: image.bytes, engine: "none", file },
+      line: file,
+    };
+  }
   const image = await buildServiceImage(projectDir, tag, options, engine, ctx);
   return {
     data: { ref: image.ref, id: image.id, os: image.os, architecture: image.architecture, bytes: image.size, engine: engine.name },
@@ -76,6 +91,18 @@ export async function buildServiceImage(projectDir: string, tag: string, options
   }
   ctx.logger.success(`Built ${tag} (${image.id.slice(0, 19)}) in ${formatDuration(performance.now() - started)}`);
   return { ...image, ref: tag, engine };
+}
+
+/** The engine-less build, its archive moved to `file` only when whole. */
+async function buildToFile(projectDir: string, tag: string, options: BuildOptions, file: string, ctx: Context): Promise<EngineFreeImage> {
+  const workDir = makeScratchDir("build");
+  try {
+    const image = await buildImageWithoutEngine({ dockerfile: await findDockerfile(projectDir), tag, buildArgs: options.buildArg, refresh: !options.cache, workDir }, ctx);
+    await withAtomicFile(file, (temp) => copyFile(image.path, temp));
+    return { ...image, path: file };
+  } finally {
+    await discardTemp(workDir);
+  }
 }
 
 /** `Dockerfile` at the root, or `docker/Dockerfile` (the layout of the `microservice` script). */

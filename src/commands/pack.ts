@@ -8,14 +8,15 @@ import type { Context } from "../context.js";
 import { CliError, UsageError, ValidationError } from "../errors.js";
 import { discardTemp, makeScratchDir } from "../fs/atomic.js";
 import { inspectImage, saveImage, TARGET_PLATFORM } from "../image/engine-commands.js";
-import { detectEngine, type Engine } from "../image/engine.js";
+import { detectBuilder, type Engine } from "../image/engine.js";
+import { buildImageWithoutEngine } from "../oci/build-image.js";
 import { inspectImageTarFile, type ImageTarFile } from "../image/image-tar.js";
 import { ImageRejectedError, isPlatformReady, prepareImageTar, REBUILD_HINT, selectImage, type PreparedImage } from "../image/normalise.js";
 import { countLabel, formatDiagnostic } from "../manifest/diagnostics.js";
 import { loadManifest, ManifestInvalidError, manifestJson } from "../manifest/load.js";
 import type { CommandResult } from "../result.js";
 import { formatBytes } from "../ui/format.js";
-import { buildServiceImage, imageTag, serviceName, type BuildOptions } from "./build.js";
+import { buildServiceImage, findDockerfile, imageTag, serviceName, type BuildOptions } from "./build.js";
 
 export interface PackOptions extends BuildOptions {
   output?: string;
@@ -74,6 +75,7 @@ export async function packProject(dir: string, options: PackOptions, ctx: Contex
   const wanted = { source: source.id, naming: source.naming, manifest: sha256(manifestBytes), level };
   const stamp = options.force ? undefined : await upToDateStamp(projectDir, output, wanted);
   if (stamp) {
+    await source.discard?.();
     ctx.logger.success(`${shown} is up to date (same image ${short(stamp.image.id)} and manifest); --force packs again.`);
     return { file: output, bytes: stamp.zip.bytes, sha256: stamp.zip.sha256, name, version: manifest.version, image: stamp.image, upToDate: true };
   }
@@ -102,6 +104,7 @@ export async function packProject(dir: string, options: PackOptions, ctx: Contex
     throw error;
   } finally {
     await discardTemp(scratch);
+    await source.discard?.();
   }
 }
 
@@ -114,6 +117,8 @@ interface ImageSource {
   file?: ImageTarFile;
   /** Saves the engine's image into `dir`; returns the archive's path. */
   save?: (dir: string) => Promise<string>;
+  /** Removes what building `file` left (the engine-less build's directory). */
+  discard?: () => Promise<void>;
 }
 
 async function imageSource(projectDir: string, tag: string, options: PackOptions, ctx: Context): Promise<ImageSource> {
@@ -126,7 +131,11 @@ async function imageSource(projectDir: string, tag: string, options: PackOptions
     const { info } = selectImage(file);
     return { id: info.id, naming: `${info.repoTags.join(",")} ${tag}`, file };
   }
-  const engine = await detectEngine(ctx, options.engine);
+  const engine = await detectBuilder(ctx, options.engine);
+  if (engine === "none") {
+    if (options.image) throw new UsageError("--image names an engine's image, and --engine none uses no engine.", { hint: "Pass the saved image with --image-tar <file>, or let pack build the project without --image." });
+    return buildWithoutEngine(projectDir, tag, options, ctx);
+  }
   if (options.image) {
     const found = await inspectImage(ctx, engine, options.image);
     if (!found) {
@@ -139,6 +148,19 @@ async function imageSource(projectDir: string, tag: string, options: PackOptions
   }
   const built = await buildServiceImage(projectDir, tag, options, engine, ctx);
   return { id: built.id, naming: tag, save: (dir) => saveToScratch(ctx, engine, tag, built.size, dir) };
+}
+
+/** c8y-ms builds the image itself (src/oci): a docker-archive already, named by its config digest. */
+async function buildWithoutEngine(projectDir: string, tag: string, options: PackOptions, ctx: Context): Promise<ImageSource> {
+  const workDir = makeScratchDir("build");
+  const discard = () => discardTemp(workDir);
+  try {
+    const built = await buildImageWithoutEngine({ dockerfile: await findDockerfile(projectDir), tag, buildArgs: options.buildArg, refresh: !options.cache, workDir }, ctx);
+    return { id: built.id, naming: tag, file: await inspectImageTarFile(built.path), discard };
+  } catch (error) {
+    await discard();
+    throw error;
+  }
 }
 
 async function saveToScratch(ctx: Context, engine: Engine, ref: string, expectedBytes: number, dir: string): Promise<string> {

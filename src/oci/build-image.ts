@@ -58,6 +58,10 @@ export async function buildImageWithoutEngine(options: EngineFreeBuildOptions, c
   const stage = finalStage(dockerfile, options.buildArgs);
   const ignore = dockerignore(await readFile(join(contextDir, ".dockerignore"), "utf8").catch(() => ""));
   ctx.logger.step(`Building ${options.tag} for linux/amd64 without a container engine, on ${stage.base}`);
+  const stagingDir = join(options.workDir, "staging");
+  const recipe = await recipeFor({ dockerfile, contextDir, ignore, stagingDir }, ctx);
+  // An instruction c8y-ms cannot do stops the build before anything is fetched.
+  applyStage(stage, {}, options.dockerfile, recipe.overrides);
 
   // 1. The base image, from the cache when it holds it.
   const cache = new BlobCache(cacheDir(ctx.env));
@@ -65,11 +69,9 @@ export async function buildImageWithoutEngine(options: EngineFreeBuildOptions, c
   ctx.logger.debug(`Base image ${base.source} (${base.id.slice(0, 19)}): ${base.fetched ? `${formatBytes(base.fetched)} fetched` : "from the cache"}`);
 
   // 2. The steps c8y-ms runs itself, then the stage against the base image's config.
-  const stagingDir = join(options.workDir, "staging");
   await mkdir(stagingDir, { recursive: true });
-  const recipe = await recipeFor({ dockerfile, contextDir, ignore, stagingDir, baseConfig: base.config }, ctx);
+  await recipe.prepare(base.config);
   const applied = applyStage(stage, base.config.config ?? {}, options.dockerfile, recipe.overrides);
-  await recipe.prepare();
 
   // 3. The application layer: WORKDIR directories and every COPY, sorted, owner and times fixed.
   const tree = new LayerTree();

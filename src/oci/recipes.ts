@@ -24,8 +24,8 @@ export type RecipeContext = Pick<Context, "exec" | "logger" | "signal" | "env">;
 export interface Recipe {
   name: "node template" | "pip install" | undefined;
   overrides: Map<number, StepOverride>;
-  /** Runs what the overrides copy from; call before applying the stage. */
-  prepare(): Promise<void>;
+  /** Runs what the overrides copy from, for this base image. */
+  prepare(base: ImageConfig): Promise<void>;
   /** What to do about compiled code that is not x86-64 Linux. */
   nativeFix: string;
 }
@@ -37,14 +37,13 @@ export interface RecipeInput {
   contextDir: string;
   ignore: IgnoreMatcher;
   stagingDir: string;
-  baseConfig: ImageConfig;
 }
 
 export async function recipeFor(input: RecipeInput, ctx: RecipeContext): Promise<Recipe> {
   if (await isNodeTemplate(input.dockerfile)) return nodeTemplate(input, ctx);
   const pip = pipInstalls(input);
   if (pip.size > 0) return pipRecipe(input, pip, ctx);
-  return { name: undefined, overrides: new Map(), prepare: async () => {}, nativeFix: GENERIC_NATIVE_FIX };
+  return { name: undefined, overrides: new Map(), prepare: () => Promise.resolve(), nativeFix: GENERIC_NATIVE_FIX };
 }
 
 /** The shipped node template's Dockerfile, instruction for instruction (the base image's default may differ). */
@@ -162,12 +161,12 @@ function pipRecipe(input: RecipeInput, installs: Map<number, PipInstall>, ctx: R
     dirs.set(line, dir);
     overrides.set(line, ({ workdir }) => [staged(line, dir, ".", `${posix.resolve(workdir, install.target)}/`)]);
   }
-  const pythonVersion = pythonVersionOf(input.baseConfig);
   return {
     name: "pip install",
     overrides,
     nativeFix: "Use wheels built for manylinux x86_64 (or pure-Python ones, py3-none-any), or build with --engine docker so pip runs inside the image.",
-    async prepare() {
+    async prepare(base) {
+      const pythonVersion = pythonVersionOf(base);
       for (const [line, install] of installs) {
         const requirements = join(input.contextDir, install.requirements);
         if (!(await isFile(requirements))) {
