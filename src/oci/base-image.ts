@@ -63,7 +63,7 @@ async function fromRegistry(reference: RegistryReference, cache: BlobCache, opti
   let config = await cache.readSmall(configDigest);
   if (!config) {
     config = await collect(await client.blob(configDigest, `the config of ${reference.canonical}`), 4 * 1024 * 1024);
-    await cache.writeSmall(configDigest, config);
+    await cache.writeSmall(configDigest, config, `The config of ${reference.canonical}`);
   }
   const parsed = parseBaseConfig(config, reference.canonical);
   const diffIds = parsed.rootfs.diff_ids;
@@ -198,7 +198,7 @@ async function fromArchive(path: string, label: string, cache: BlobCache, ctx: B
   const image = selectImage(file);
   const cached = await cachedImage(cache, image.info.id, label);
   if (cached) return cached;
-  await cache.writeSmall(image.info.id, image.config);
+  await cache.writeSmall(image.info.id, image.config, `The config of ${label}`);
   const config = parseBaseConfig(image.config, label);
   let fetched = 0;
   for (const layer of image.layers) {

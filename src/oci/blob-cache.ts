@@ -35,8 +35,8 @@ export class BlobCache {
     return data;
   }
 
-  async writeSmall(digest: string, data: Buffer): Promise<void> {
-    if (`sha256:${sha256(data)}` !== digest) throw new BlobDigestError(`Data for ${digest} has the digest sha256:${sha256(data)}.`, { hint: DIGEST_HINT });
+  async writeSmall(digest: string, data: Buffer, what: string): Promise<void> {
+    if (`sha256:${sha256(data)}` !== digest) throw new BlobDigestError(`${what} ${digest} arrived as sha256:${sha256(data)}: the bytes do not match their digest.`, { hint: DIGEST_HINT });
     await this.#commit(digest, async (temp) => {
       const handle = await open(temp, "wx");
       try {
