@@ -3,6 +3,7 @@ import { rmdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { recordStamp, upToDateStamp } from "../archive/pack-stamp.js";
 import { formatMebibytes, IMAGE_ENTRY, imageSizeWarning, MANIFEST_ENTRY, PLATFORM_ZIP_LIMIT_BYTES } from "../archive/upload-zip.js";
+import type { ChunkReuse } from "../archive/parallel-deflate.js";
 import { writeZip, ZipTooLargeError, type ZipResult } from "../archive/zip-writer.js";
 import type { Context } from "../context.js";
 import { CliError, UsageError, ValidationError } from "../errors.js";
@@ -90,7 +91,9 @@ export async function packProject(dir: string, options: PackOptions, ctx: Contex
     const prepared = await prepareImage(file, scratch, tag, ctx);
     // 5. The zip.
     const limit = options.sizeLimit ?? PLATFORM_ZIP_LIMIT_BYTES;
-    const zip = await zipService(output, manifestBytes, prepared, { level, limit }, ctx);
+    // The engine-less archive is used as written, so its base-layer chunks line up with earlier packs.
+    const chunks = prepared.path === source.file?.path ? source.chunks : undefined;
+    const zip = await zipService(output, manifestBytes, prepared, { level, limit, chunks }, ctx);
     const imageTooBig = imageSizeWarning(prepared.bytes, limit);
     if (imageTooBig) ctx.logger.warn(imageTooBig);
     ctx.logger.success(`Packed ${shown}: ${formatBytes(zip.bytes)}, image ${prepared.ref} (${TARGET_PLATFORM}, ${countLabel(prepared.layers.length, "layer")}, ${formatBytes(prepared.bytes)})`);
@@ -119,6 +122,8 @@ interface ImageSource {
   save?: (dir: string) => Promise<string>;
   /** Removes what building `file` left (the engine-less build's directory). */
   discard?: () => Promise<void>;
+  /** Deflated chunks an earlier pack left for this archive's unchanged part. */
+  chunks?: ChunkReuse;
 }
 
 async function imageSource(projectDir: string, tag: string, options: PackOptions, ctx: Context): Promise<ImageSource> {
@@ -156,7 +161,7 @@ async function buildWithoutEngine(projectDir: string, tag: string, options: Pack
   const discard = () => discardTemp(workDir);
   try {
     const built = await buildImageWithoutEngine({ dockerfile: await findDockerfile(projectDir), tag, buildArgs: options.buildArg, refresh: !options.cache, workDir }, ctx);
-    return { id: built.id, naming: tag, file: await inspectImageTarFile(built.path), discard };
+    return { id: built.id, naming: tag, file: await inspectImageTarFile(built.path), discard, chunks: built.chunks };
   } catch (error) {
     await discard();
     throw error;
@@ -208,7 +213,7 @@ async function prepareImage(file: ImageTarFile, scratch: string, tag: string, ct
 }
 
 /** Zips while the layers are checked against their digests; the zip is kept only if both succeed. */
-async function zipService(output: string, manifest: Buffer, image: PreparedImage, { level, limit }: { level: number; limit: number }, ctx: Context): Promise<ZipResult> {
+async function zipService(output: string, manifest: Buffer, image: PreparedImage, { level, limit, chunks }: { level: number; limit: number; chunks: ChunkReuse | undefined }, ctx: Context): Promise<ZipResult> {
   if (level === 0 && image.bytes > limit) throw zipTooLarge(image, level, limit);
   const controller = new AbortController();
   const cancel = () => controller.abort();
@@ -222,7 +227,7 @@ async function zipService(output: string, manifest: Buffer, image: PreparedImage
   verifying.catch(() => {});
   const progress = ctx.progress(`Zipping ${basename(output)}`, manifest.length + image.bytes);
   try {
-    const result = await writeZip(output, [{ name: MANIFEST_ENTRY, data: manifest }, { name: IMAGE_ENTRY, path: image.path }], {
+    const result = await writeZip(output, [{ name: MANIFEST_ENTRY, data: manifest }, { name: IMAGE_ENTRY, path: image.path, ...(chunks ? { reuse: chunks } : {}) }], {
       level,
       signal: controller.signal,
       limitBytes: limit,

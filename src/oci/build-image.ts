@@ -1,15 +1,18 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Context } from "../context.js";
 import { createDispatcher } from "../platform/dispatcher.js";
 import { formatBytes, formatDuration } from "../ui/format.js";
+import type { ChunkReuse } from "../archive/parallel-deflate.js";
 import { BlobCache, cacheDir } from "./blob-cache.js";
+import { chunkCache } from "./chunk-cache.js";
 import { resolveBaseImage } from "./base-image.js";
 import { applyCopies } from "./copy.js";
 import { writeDockerArchive } from "./docker-archive.js";
 import { parseDockerfile } from "./dockerfile.js";
 import { imageConfigWith } from "./image-config.js";
-import { LayerTree, writeLayer } from "./layer.js";
+import { LayerTree, writeLayer, type WrittenLayer } from "./layer.js";
 import { checkNativeCode } from "./native.js";
 import { dockerignore } from "./patterns.js";
 import { recipeFor } from "./recipes.js";
@@ -47,6 +50,8 @@ export interface EngineFreeImage {
   base: { source: string; id: string; fetched: number };
   /** The steps c8y-ms ran itself ("node template", "pip install"), if any. */
   recipe: string | undefined;
+  /** Deflated chunks of the base layers kept in the cache, for the zip. */
+  chunks: ChunkReuse;
 }
 
 export type EngineFreeContext = Pick<Context, "env" | "signal" | "logger" | "redactor" | "progress" | "exec">;
@@ -68,22 +73,40 @@ export async function buildImageWithoutEngine(options: EngineFreeBuildOptions, c
   const base = await resolveBaseImage(parseImageSource(stage.base), cache, { refresh: options.refresh }, { ...ctx, http: createDispatcher(ctx.env, ctx.redactor) });
   ctx.logger.debug(`Base image ${base.source} (${base.id.slice(0, 19)}): ${base.fetched ? `${formatBytes(base.fetched)} fetched` : "from the cache"}`);
 
-  // 2. The steps c8y-ms runs itself, then the stage against the base image's config.
-  await mkdir(stagingDir, { recursive: true });
-  await recipe.prepare(base.config);
+  // 2. The application layer: reused when the recipe's inputs are unchanged, else the steps
+  // c8y-ms runs itself, then WORKDIR directories and every COPY, sorted, owner and times fixed.
   const applied = applyStage(stage, base.config.config ?? {}, options.dockerfile, recipe.overrides);
+  const key = recipe.layerKey && (await recipe.layerKey(base.id));
+  let layer: (WrittenLayer & { cached?: boolean }) | undefined = key && !options.refresh ? await reusableLayer(cache, key) : undefined;
+  if (layer) {
+    ctx.logger.debug(`Application layer ${layer.diffId.slice(0, 19)} from the cache (same inputs)`);
+  } else {
+    await mkdir(stagingDir, { recursive: true });
+    await recipe.prepare(base.config);
+    const tree = new LayerTree();
+    for (const dir of applied.workdirs) tree.ensureDirectory(dir, { uid: 0, gid: 0 });
+    await applyCopies(tree, applied.copies, { contextDir, ignore, dockerfile: options.dockerfile });
+    const entries = tree.entries();
+    await checkNativeCode(entries, recipe.nativeFix);
+    layer = entries.length > 0 ? await writeLayer(tree, join(options.workDir, "app-layer.tar"), ctx.signal) : undefined;
+    if (layer && key) await keepLayer(cache, key, layer, ctx.signal);
+  }
 
-  // 3. The application layer: WORKDIR directories and every COPY, sorted, owner and times fixed.
-  const tree = new LayerTree();
-  for (const dir of applied.workdirs) tree.ensureDirectory(dir, { uid: 0, gid: 0 });
-  await applyCopies(tree, applied.copies, { contextDir, ignore, dockerfile: options.dockerfile });
-  const entries = tree.entries();
-  await checkNativeCode(entries, recipe.nativeFix);
-  const layer = entries.length > 0 ? await writeLayer(tree, join(options.workDir, "app-layer.tar"), ctx.signal) : undefined;
-
-  // 4. The config and the archive.
+  // 3. The config and the archive.
   const config = imageConfigWith(base.config, applied.config, applied.history, layer && { diffId: layer.diffId, createdBy: `c8y-ms: ${applied.copies.length} COPY step(s) of ${dockerfile.path.split("/").at(-1)}` });
   const archive = await writeDockerArchive(join(options.workDir, "image.tar"), config, options.tag, cache, layer, ctx.signal);
   ctx.logger.success(`Built ${options.tag} (${archive.id.slice(0, 19)}) without an engine in ${formatDuration(performance.now() - started)}`);
-  return { path: archive.path, id: archive.id, ref: options.tag, os: "linux", architecture: "amd64", layers: archive.layers, bytes: archive.bytes, base: { source: base.source, id: base.id, fetched: base.fetched }, recipe: recipe.name };
+  return { path: archive.path, id: archive.id, ref: options.tag, os: "linux", architecture: "amd64", layers: archive.layers, bytes: archive.bytes, base: { source: base.source, id: base.id, fetched: base.fetched }, recipe: recipe.name, chunks: chunkCache(cache.dir, archive.basePrefix) };
+}
+
+/** The layer an earlier build made from the same inputs, if the cache still holds it. */
+async function reusableLayer(cache: BlobCache, key: string): Promise<(WrittenLayer & { cached: boolean }) | undefined> {
+  const diffId = await cache.readRef(`layer ${key}`);
+  if (!diffId || !(await cache.has(diffId))) return undefined;
+  return { path: cache.blobPath(diffId), diffId, size: (await stat(cache.blobPath(diffId))).size, cached: true };
+}
+
+async function keepLayer(cache: BlobCache, key: string, layer: WrittenLayer, signal: AbortSignal): Promise<void> {
+  await cache.writeStream(layer.diffId, createReadStream(layer.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>, signal);
+  await cache.writeRef(`layer ${key}`, layer.diffId);
 }

@@ -17,33 +17,46 @@ export interface ArchivedImage {
   id: string;
   bytes: number;
   layers: { name: string; size: number }[];
+  /** The archive's first `bytes` are the base layers, the same for every image on that base: `id` names them. */
+  basePrefix: { id: string; bytes: number };
 }
 
-export async function writeDockerArchive(target: string, config: ImageConfig, tag: string, cache: BlobCache, appLayer: WrittenLayer | undefined, signal: AbortSignal): Promise<ArchivedImage> {
+export async function writeDockerArchive(target: string, config: ImageConfig, tag: string, cache: BlobCache, appLayer: (WrittenLayer & { cached?: boolean }) | undefined, signal: AbortSignal): Promise<ArchivedImage> {
   const configBytes = Buffer.from(JSON.stringify(config));
   const id = `sha256:${sha256(configBytes)}`;
   const configName = `${id.slice("sha256:".length)}.json`;
   const layers: { name: string; size: number }[] = [];
+  let basePrefix: ArchivedImage["basePrefix"] | undefined;
   const handle = await open(target, "w");
   try {
     const tar = new TarFileWriter(handle);
     const written = new Set<string>();
+    const baseIds: string[] = [];
     for (const diffId of config.rootfs.diff_ids) {
+      if (appLayer?.diffId === diffId) basePrefix ??= { id: prefixId(baseIds), bytes: tar.bytes };
+      else baseIds.push(diffId);
       const name = `${diffId.slice("sha256:".length)}/layer.tar`;
       if (written.has(diffId)) {
         layers.push({ name, size: layers.find((l) => l.name === name)!.size });
         continue;
       }
       written.add(diffId);
-      const own = appLayer?.diffId === diffId;
-      const size = own ? await tar.addStream(name, createReadStream(appLayer.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : await tar.addStream(name, cache.readVerified(diffId, signal));
+      // A layer written by this build is read from where it was written, anything else from the cache.
+      const fresh = appLayer?.diffId === diffId && !appLayer.cached;
+      const size = fresh ? await tar.addStream(name, createReadStream(appLayer.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : await tar.addStream(name, cache.readVerified(diffId, signal));
       layers.push({ name, size });
     }
+    basePrefix ??= { id: prefixId(baseIds), bytes: tar.bytes };
     await tar.addFile(configName, configBytes);
     await tar.addFile("manifest.json", Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [tag], Layers: layers.map((l) => l.name) }])));
     await tar.end();
   } finally {
     await handle.close();
   }
-  return { path: target, id, bytes: (await stat(target)).size, layers };
+  return { path: target, id, bytes: (await stat(target)).size, layers, basePrefix: basePrefix! };
+}
+
+/** Headers and data of the base layers follow from their diff ids (names, sizes, verified bytes). */
+function prefixId(diffIds: string[]): string {
+  return `sha256:${sha256(Buffer.from(`c8y-ms docker-archive 1\0${diffIds.join("\0")}`))}`;
 }

@@ -1,4 +1,5 @@
-import { cp, mkdir, readFile, stat, symlink } from "node:fs/promises";
+import { createHash, type Hash } from "node:crypto";
+import { cp, lstat, mkdir, readdir, readFile, readlink, stat, symlink } from "node:fs/promises";
 import { join, posix, relative } from "node:path";
 import type { Context } from "../context.js";
 import { CliError } from "../errors.js";
@@ -28,6 +29,12 @@ export interface Recipe {
   prepare(base: ImageConfig): Promise<void>;
   /** What to do about compiled code that is not x86-64 Linux. */
   nativeFix: string;
+  /**
+   * A digest of everything the application layer is made from, when hashing it is cheaper
+   * than running the recipe: the same key gives the same layer, as Docker's build cache reuses
+   * a RUN whose inputs did not change.
+   */
+  layerKey?: (baseId: string) => Promise<string>;
 }
 
 const GENERIC_NATIVE_FIX = "Build compiled code for linux/amd64 (in CI on Linux x86-64, or with --engine docker), or leave it out of the image.";
@@ -65,12 +72,19 @@ function nodeTemplate(input: RecipeInput, ctx: RecipeContext): Recipe {
     [install.line, ({ workdir, line }) => [staged(line, runDir, "node_modules", posix.join(workdir, "node_modules"))]],
     [copyDist.line, ({ workdir, line }) => [staged(line, buildDir, "dist", posix.resolve(workdir, shellWords(copyDist.args, copyDist, input.dockerfile.path).at(-1)!))]],
   ]);
+  const sources = ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "src"];
   return {
     name: "node template",
     overrides,
+    async layerKey(baseId) {
+      const hash = createHash("sha256").update(`c8y-ms node template 1\0${process.version}\0${baseId}\0${JSON.stringify(input.dockerfile.stages.map((s) => s.instructions))}\0`);
+      await hashTree(hash, input.contextDir, sources, input.ignore);
+      // The compiler the build uses when the project has its own install.
+      hash.update(await readFile(join(input.contextDir, "node_modules", ".package-lock.json")).catch(() => Buffer.from("no install")));
+      return `sha256:${hash.digest("hex")}`;
+    },
     nativeFix: "Install dependencies whose compiled add-ons are published for linux-x64 (npm installs those with --os=linux --cpu=x64, as c8y-ms does), or build with --engine docker so they compile inside the image.",
     async prepare() {
-      const sources = ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "src"];
       // Stage 1, as the Dockerfile's build stage: every dependency, then `npm run build`.
       await copyFromContext(input, sources, buildDir);
       const projectModules = join(input.contextDir, "node_modules");
@@ -90,6 +104,24 @@ function nodeTemplate(input: RecipeInput, ctx: RecipeContext): Recipe {
 
 function staged(line: number, from: string, source: string, dest: string): CopyStep {
   return { line, sources: [source], dest, owner: { uid: 0, gid: 0 }, mode: undefined, from, optional: true };
+}
+
+/** Paths, modes and contents of `names` (files or trees) under `root`, sorted, less what .dockerignore leaves out. */
+async function hashTree(hash: Hash, root: string, names: string[], ignore: IgnoreMatcher): Promise<void> {
+  const walk = async (rel: string): Promise<void> => {
+    if (ignore.ignores(rel)) return;
+    const info = await lstat(join(root, rel)).catch(() => undefined);
+    if (!info) return hash.update(`missing ${rel}\0`) && undefined;
+    hash.update(`${rel}\0${info.mode}\0`);
+    if (info.isDirectory()) {
+      for (const name of (await readdir(join(root, rel))).sort()) await walk(`${rel}/${name}`);
+    } else if (info.isSymbolicLink()) {
+      hash.update(`${await readlink(join(root, rel))}\0`);
+    } else {
+      hash.update(await readFile(join(root, rel)));
+    }
+  };
+  for (const name of names) await walk(name);
 }
 
 async function copyFromContext(input: RecipeInput, names: string[], into: string): Promise<void> {
