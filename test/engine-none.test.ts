@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeployResult } from "../src/commands/deploy.js";
 import { runCli } from "./helpers/cli.js";
-import { makeWheel, pathWithoutEngines } from "./helpers/engine-free.js";
+import { makeWheel, pathWithoutEngines, sha256File } from "./helpers/engine-free.js";
 import { ensureTestRegistry, REGISTRY_PYTHON, startRegistryProxy, TEST_REGISTRY, type RegistryProxy } from "./helpers/registry.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 import { tempDir } from "./helpers/tmp.js";
@@ -51,6 +51,20 @@ describe("without docker or podman on PATH", () => {
     const zip = join(project, "dist", "noengine-svc-1.0.0-SNAPSHOT.zip");
     const validate = await runCli(["validate", zip, "--json"], { env: { PATH: path } });
     expect(validate.exitCode, validate.stdout + validate.stderr).toBe(0);
+  });
+
+  it("build writes a docker-archive, and the same sources give the same bytes", async () => {
+    const project = await python("noengine-same");
+    const env = { PATH: path, XDG_CACHE_HOME: await tempDir() };
+    const digests: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const run = await runCli(["build", "--build-arg", BASE, "--json"], { cwd: project, env });
+      expect(run.exitCode, run.stderr).toBe(0);
+      const result = run.json<{ file: string; engine: string; os: string; architecture: string }>();
+      expect(result).toMatchObject({ file: join(project, "dist", "noengine-same-1.0.0-SNAPSHOT.image.tar"), engine: "none", os: "linux", architecture: "amd64" });
+      digests.push(await sha256File(result.file));
+    }
+    expect(digests[0]).toBe(digests[1]);
   });
 
   it("--engine docker still asks for docker", async () => {
