@@ -67,6 +67,12 @@ describe("without docker or podman on PATH", () => {
     expect(digests[0]).toBe(digests[1]);
   });
 
+  it("doctor warns, not fails: builds fall back to --engine none", async () => {
+    const run = await runCli(["doctor", "--json"], { env: { ...sandbox.env(), PATH: path } });
+    const checks = run.json<{ checks: { name: string; status: string; detail: string }[] }>().checks;
+    expect(checks.find((c) => c.name === "Container engine")).toMatchObject({ status: "warn", detail: expect.stringContaining("--engine none") });
+  });
+
   it("--engine docker still asks for docker", async () => {
     const project = await python("noengine-docker");
     const run = await runCli(["pack", "--engine", "docker"], { cwd: project, env: { PATH: path } });

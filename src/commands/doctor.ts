@@ -1,7 +1,7 @@
 import { request } from "undici";
 import type { Context } from "../context.js";
 import { CliError, ExitCode } from "../errors.js";
-import { detectEngine, type Engine } from "../image/engine.js";
+import { detectEngine, EngineNotAvailableError, type Engine } from "../image/engine.js";
 import { ROLES } from "../platform/applications.js";
 import { PlatformClient, USER_AGENT } from "../platform/client.js";
 import { resolveConnection, resolvePlatformUrl, type ConnectionOptions } from "../platform/connection.js";
@@ -68,8 +68,12 @@ async function checkEngine(options: DoctorOptions, ctx: Context): Promise<Check[
     engine = await detectEngine(ctx, options.engine);
   } catch (error) {
     if (!(error instanceof CliError) || error.exitCode === ExitCode.Interrupted) throw error;
+    // Without a chosen engine, build, pack and deploy fall back to building without one.
+    const fallback = options.engine === undefined && error instanceof EngineNotAvailableError;
     return [
-      check("Container engine", "fail", error.message, error.hint ?? null),
+      fallback
+        ? check("Container engine", "warn", `${error.message} Build, pack and deploy use --engine none (c8y-ms builds the image itself).`, `Dockerfiles with RUN steps need an engine. ${error.hint ?? ""}`.trim())
+        : check("Container engine", "fail", error.message, error.hint ?? null),
       check("Image archive format", "skip", "no container engine"),
     ];
   }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pipeline, Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { Context } from "../context.js";
-import { CancelledError } from "../errors.js";
+import { CancelledError, CliError } from "../errors.js";
 import { makeScratchDir, discardTemp } from "../fs/atomic.js";
 import { inspectImage, saveImage } from "../image/engine-commands.js";
 import { detectEngine } from "../image/engine.js";
@@ -227,7 +227,7 @@ async function* uncompressedUnchecked(raw: Readable, compression: "gzip" | "none
 async function fromEngine(ref: string, cache: BlobCache, ctx: BaseImageContext): Promise<BaseImage> {
   const engine = await detectEngine(ctx);
   const found = await inspectImage(ctx, engine, ref);
-  if (!found) throw new RegistryError(`${engine.name} has no image ${ref}.`, { hint: `Pull or build it first (\`${engine.command} images\` lists what is there).` });
+  if (!found) throw new CliError(`${engine.name} has no image ${ref}.`, { hint: `Pull or build it first (\`${engine.command} images\` lists what is there).` });
   const label = `docker-daemon:${ref}`;
   const cached = await cachedImage(cache, found.id, label);
   if (cached) return cached;

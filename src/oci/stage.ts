@@ -8,8 +8,6 @@ import type { ContainerConfig } from "./image-config.js";
  * starts from (build args applied) and what each instruction does to the image's config and
  * to the application layer. Pure: no files are read here.
  */
-export const SUPPORTED = ["FROM", "WORKDIR", "COPY", "ENV", "EXPOSE", "USER", "LABEL", "CMD", "ENTRYPOINT", "ARG"] as const;
-
 const SUPPORTED_TEXT = "FROM, WORKDIR, COPY, ENV, EXPOSE, USER, LABEL, CMD and ENTRYPOINT (and ARG)";
 
 export interface FinalStage {
