@@ -6,7 +6,9 @@ import type { DeployResult } from "../src/commands/deploy.js";
 import { runCli } from "./helpers/cli.js";
 import { makeWheel, pathWithoutEngines, sha256File } from "./helpers/engine-free.js";
 import { ensureTestRegistry, REGISTRY_PYTHON, startRegistryProxy, TEST_REGISTRY, type RegistryProxy } from "./helpers/registry.js";
+import { startHttpProxy } from "./helpers/http-proxy.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
+import { makeCertificates, startTlsFront } from "./helpers/tls-front.js";
 import { tempDir } from "./helpers/tmp.js";
 
 /**
@@ -78,6 +80,28 @@ describe("without docker or podman on PATH", () => {
     const run = await runCli(["pack", "--engine", "docker"], { cwd: project, env: { PATH: path } });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain("docker is not installed.");
+  });
+});
+
+describe("a registry behind HTTPS with a private CA, through a proxy", () => {
+  it("is reached through HTTPS_PROXY, trusting NODE_EXTRA_CA_CERTS; without the CA the fix is named", async () => {
+    const certificates = await makeCertificates(await tempDir());
+    const front = await startTlsFront(`http://${TEST_REGISTRY}`, certificates);
+    const httpProxy = await startHttpProxy();
+    try {
+      const project = await python("noengine-tls");
+      const base = `BASE_IMAGE=${new URL(front.url).host}/${REGISTRY_PYTHON}`;
+      const env = { PATH: path, HTTPS_PROXY: httpProxy.url, XDG_CACHE_HOME: await tempDir() };
+      const untrusted = await runCli(["build", "--build-arg", base], { cwd: project, env: { ...env, NODE_EXTRA_CA_CERTS: undefined } });
+      expect(untrusted.exitCode).toBe(1);
+      expect(untrusted.stderr).toContain("NODE_EXTRA_CA_CERTS");
+      const trusted = await runCli(["build", "--build-arg", base], { cwd: project, env: { ...env, NODE_EXTRA_CA_CERTS: certificates.caFile } });
+      expect(trusted.exitCode, trusted.stderr).toBe(0);
+      expect(httpProxy.requests).toContainEqual({ method: "CONNECT", target: new URL(front.url).host, authorized: true });
+    } finally {
+      await httpProxy.stop();
+      await front.stop();
+    }
   });
 });
 

@@ -76,7 +76,7 @@ function invalid(text: string, why: string): UsageError {
   });
 }
 
-/** Registries on this machine speak plain HTTP, as Docker allows for 127.0.0.0/8 without configuration. */
+/** Registries on this machine may speak plain HTTP, as Docker allows for 127.0.0.0/8 without configuration. */
 export function isLoopbackRegistry(registry: string): boolean {
   const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);

@@ -46,7 +46,9 @@ export class RegistryAuthError extends AuthError {
 }
 
 export class RegistryClient {
-  readonly #base: URL;
+  #base: URL;
+  /** A loopback registry may speak plain HTTP: Docker tries HTTPS, then HTTP, for those. */
+  #mayFallBack: boolean;
   readonly #credentials: string | undefined;
   /** What the registry asked for in its 401: a Bearer token, or the Basic credentials. */
   #authorization: string | undefined;
@@ -58,14 +60,14 @@ export class RegistryClient {
     private readonly ctx: RegistryContext,
     credentials: string | undefined,
   ) {
-    this.#base = new URL(`${isLoopbackRegistry(reference.registry) ? "http" : "https"}://${reference.registry}/v2/${reference.repository}/`);
+    this.#base = new URL(`https://${reference.registry}/v2/${reference.repository}/`);
+    this.#mayFallBack = isLoopbackRegistry(reference.registry);
     this.#credentials = credentials;
   }
 
   /** A manifest or index by tag or digest, its digest checked. */
   async manifest(tagOrDigest: string): Promise<FetchedManifest> {
-    const url = new URL(`manifests/${tagOrDigest}`, this.#base);
-    const response = await this.#get(url, { accept: ACCEPT }, `the manifest of ${this.#label(tagOrDigest)}`);
+    const response = await this.#get(`manifests/${tagOrDigest}`, { accept: ACCEPT }, `the manifest of ${this.#label(tagOrDigest)}`);
     const body = await readLimited(response, MAX_MANIFEST_BYTES);
     const digest = `sha256:${sha256(body)}`;
     const claimed = header(response, "docker-content-digest");
@@ -79,7 +81,7 @@ export class RegistryClient {
 
   /** A blob's bytes as they arrive (the caller checks the digest). */
   async blob(digest: string, what: string): Promise<AsyncIterable<Buffer>> {
-    const response = await this.#get(new URL(`blobs/${digest}`, this.#base), {}, what);
+    const response = await this.#get(`blobs/${digest}`, {}, what);
     return response.body as AsyncIterable<Buffer>;
   }
 
@@ -88,8 +90,8 @@ export class RegistryClient {
     return `${registry}/${repository}${tagOrDigest.startsWith("sha256:") ? "@" : ":"}${tagOrDigest}`;
   }
 
-  async #get(url: URL, headers: Record<string, string>, what: string): Promise<Dispatcher.ResponseData> {
-    let target = url;
+  async #get(path: string, headers: Record<string, string>, what: string): Promise<Dispatcher.ResponseData> {
+    let target = new URL(path, this.#base);
     let authorised = true;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       let response = await this.#send(target, headers, authorised ? this.#authorization : undefined, what);
@@ -116,6 +118,17 @@ export class RegistryClient {
   }
 
   async #send(url: URL, headers: Record<string, string>, authorization: string | undefined, what: string): Promise<Dispatcher.ResponseData> {
+    try {
+      return await this.#sendOnce(url, headers, authorization, what);
+    } catch (error) {
+      if (!this.#mayFallBack || url.protocol !== "https:" || url.host !== this.#base.host || !speaksPlainHttp(error)) throw error;
+      this.#mayFallBack = false;
+      this.#base = new URL(this.#base.href.replace(/^https:/, "http:"));
+      return this.#sendOnce(new URL(url.href.replace(/^https:/, "http:")), headers, authorization, what);
+    }
+  }
+
+  async #sendOnce(url: URL, headers: Record<string, string>, authorization: string | undefined, what: string): Promise<Dispatcher.ResponseData> {
     this.requests++;
     const started = performance.now();
     try {
@@ -126,6 +139,8 @@ export class RegistryClient {
         signal: this.ctx.signal,
       });
       this.ctx.logger.debug(`GET ${url.origin}${url.pathname} → ${response.statusCode} (${Math.round(performance.now() - started)} ms)`);
+      // Once HTTPS answered, a loopback registry is not tried over plain HTTP.
+      this.#mayFallBack = false;
       return response;
     } catch (error) {
       if (this.ctx.signal.aborted) throw new CancelledError();
@@ -235,6 +250,13 @@ function registryNetworkError(url: URL, error: unknown, what: string, proxyVaria
       ? `Check ${proxyVariable} (and NO_PROXY for hosts to reach directly), or take the base image from a file (--build-arg BASE_IMAGE=docker-archive:<file>).`
       : "Check the registry's name and your network (behind a proxy, set HTTPS_PROXY), or take the base image from a file (--build-arg BASE_IMAGE=docker-archive:<file>).";
   return new RegistryError(`Could not reach ${url.host}${via} for ${what}: ${(error as Error).message}${code ? ` (${code})` : ""}.`, { hint, cause: error });
+}
+
+/** A TLS hello answered by a plain HTTP server: the registry has no HTTPS (not a certificate problem). */
+function speaksPlainHttp(error: unknown): boolean {
+  const cause = (error as { cause?: unknown }).cause;
+  const code = networkErrorCode(cause);
+  return code === "ERR_SSL_WRONG_VERSION_NUMBER" || (code === "EPROTO" && /wrong version number|packet length too long/i.test(String((cause as Error | undefined)?.message)));
 }
 
 function header(response: Dispatcher.ResponseData, name: string): string | undefined {
