@@ -111,8 +111,8 @@ async function hashTree(hash: Hash, root: string, names: string[], ignore: Ignor
   const walk = async (rel: string): Promise<void> => {
     if (ignore.ignores(rel)) return;
     const info = await lstat(join(root, rel)).catch(() => undefined);
-    if (!info) return hash.update(`missing ${rel}\0`) && undefined;
-    hash.update(`${rel}\0${info.mode}\0`);
+    hash.update(`${rel}\0${info ? info.mode : "missing"}\0`);
+    if (!info) return;
     if (info.isDirectory()) {
       for (const name of (await readdir(join(root, rel))).sort()) await walk(`${rel}/${name}`);
     } else if (info.isSymbolicLink()) {

@@ -117,7 +117,9 @@ export class RegistryClient {
     throw new RegistryError(`The registry redirected ${what} more than ${MAX_REDIRECTS} times.`, { hint: REGISTRY_HINT });
   }
 
-  async #send(url: URL, headers: Record<string, string>, authorization: string | undefined, what: string): Promise<Dispatcher.ResponseData> {
+  async #send(requested: URL, headers: Record<string, string>, authorization: string | undefined, what: string): Promise<Dispatcher.ResponseData> {
+    // A registry found to speak plain HTTP is asked that way from then on.
+    const url = requested.host === this.#base.host && requested.protocol !== this.#base.protocol ? new URL(requested.href.replace(/^https:/, this.#base.protocol)) : requested;
     try {
       return await this.#sendOnce(url, headers, authorization, what);
     } catch (error) {
@@ -242,6 +244,12 @@ export async function registryCredentials(ctx: Pick<Context, "env" | "redactor">
 
 function registryNetworkError(url: URL, error: unknown, what: string, proxyVariable: string | undefined): NetworkError | CliError {
   const code = networkErrorCode(error);
+  if (speaksPlainHttp({ cause: error })) {
+    return new RegistryError(`${url.host} does not speak HTTPS (${code}), fetching ${what}.`, {
+      hint: "c8y-ms speaks plain HTTP only to registries on this machine (127.0.0.0/8, localhost), as Docker does without configuration; serve this registry over HTTPS, or take the base image from a file (--build-arg BASE_IMAGE=docker-archive:<file>).",
+      cause: error,
+    });
+  }
   const tls = code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|EPROTO/.test(code);
   const via = proxyVariable ? ` through the proxy in ${proxyVariable}` : "";
   const hint = tls
