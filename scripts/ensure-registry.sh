@@ -26,6 +26,7 @@ apt_install() {
 
 answers() { curl -fsS -o /dev/null "http://$ADDR/v2/" 2>/dev/null; }
 
+command -v curl >/dev/null 2>&1 || apt_install curl
 command -v docker-registry >/dev/null 2>&1 || apt_install docker-registry
 command -v skopeo >/dev/null 2>&1 || apt_install skopeo
 

@@ -38,7 +38,7 @@ export async function build(dir: string, options: BuildOptions, ctx: Context): P
     const file = join(projectDir, "dist", `${serviceName(manifest)}-${manifest.version}.image.tar`);
     const image = await buildToFile(projectDir, tag, options, file, ctx);
     return {
-      data: { ref: image.ref, id: image.id, os: image.os, architecture: image.architecture, bytes: image.bytes, engine: "none", file },
+      data: { ref: image.ref, id: image.id, os: image.os, architecture: image.architecture, bytes: image.bytes, engine: "none", file, base: image.base },
       line: file,
     };
   }

@@ -44,12 +44,10 @@ export interface EngineFreeImage {
   ref: string;
   os: "linux";
   architecture: "amd64";
-  layers: { name: string; size: number }[];
   /** Size of the archive. */
   bytes: number;
+  /** The base image: where it came from, its id, and the bytes this build fetched (0 from the cache). */
   base: { source: string; id: string; fetched: number };
-  /** The steps c8y-ms ran itself ("node template", "pip install"), if any. */
-  recipe: string | undefined;
   /** Deflated chunks of the base layers kept in the cache, for the zip. */
   chunks: ChunkReuse;
 }
@@ -96,7 +94,7 @@ export async function buildImageWithoutEngine(options: EngineFreeBuildOptions, c
   const config = imageConfigWith(base.config, applied.config, applied.history, layer && { diffId: layer.diffId, createdBy: `c8y-ms: ${applied.copies.length} COPY step(s) of ${dockerfile.path.split("/").at(-1)}` });
   const archive = await writeDockerArchive(join(options.workDir, "image.tar"), config, options.tag, cache, layer, ctx.signal);
   ctx.logger.success(`Built ${options.tag} (${archive.id.slice(0, 19)}) without an engine in ${formatDuration(performance.now() - started)}`);
-  return { path: archive.path, id: archive.id, ref: options.tag, os: "linux", architecture: "amd64", layers: archive.layers, bytes: archive.bytes, base: { source: base.source, id: base.id, fetched: base.fetched }, recipe: recipe.name, chunks: chunkCache(cache.dir, archive.basePrefix) };
+  return { path: archive.path, id: archive.id, ref: options.tag, os: "linux", architecture: "amd64", bytes: archive.bytes, base: { source: base.source, id: base.id, fetched: base.fetched }, chunks: chunkCache(cache.dir, archive.basePrefix) };
 }
 
 /** The layer an earlier build made from the same inputs, if the cache still holds it. */

@@ -16,7 +16,6 @@ export interface ArchivedImage {
   path: string;
   id: string;
   bytes: number;
-  layers: { name: string; size: number }[];
   /** The archive's first `bytes` are the base layers, the same for every image on that base: `id` names them. */
   basePrefix: { id: string; bytes: number };
 }
@@ -25,7 +24,7 @@ export async function writeDockerArchive(target: string, config: ImageConfig, ta
   const configBytes = Buffer.from(JSON.stringify(config));
   const id = `sha256:${sha256(configBytes)}`;
   const configName = `${id.slice("sha256:".length)}.json`;
-  const layers: { name: string; size: number }[] = [];
+  const layers: string[] = [];
   let basePrefix: ArchivedImage["basePrefix"] | undefined;
   const handle = await open(target, "w");
   try {
@@ -36,24 +35,21 @@ export async function writeDockerArchive(target: string, config: ImageConfig, ta
       if (appLayer?.diffId === diffId) basePrefix ??= { id: prefixId(baseIds), bytes: tar.bytes };
       else baseIds.push(diffId);
       const name = `${diffId.slice("sha256:".length)}/layer.tar`;
-      if (written.has(diffId)) {
-        layers.push({ name, size: layers.find((l) => l.name === name)!.size });
-        continue;
-      }
+      layers.push(name);
+      if (written.has(diffId)) continue;
       written.add(diffId);
       // A layer written by this build is read from where it was written, anything else from the cache.
       const fresh = appLayer?.diffId === diffId && !appLayer.cached;
-      const size = fresh ? await tar.addStream(name, createReadStream(appLayer.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : await tar.addStream(name, cache.readVerified(diffId, signal));
-      layers.push({ name, size });
+      await tar.addStream(name, fresh ? (createReadStream(appLayer.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : cache.readVerified(diffId, signal));
     }
     basePrefix ??= { id: prefixId(baseIds), bytes: tar.bytes };
     await tar.addFile(configName, configBytes);
-    await tar.addFile("manifest.json", Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [tag], Layers: layers.map((l) => l.name) }])));
+    await tar.addFile("manifest.json", Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [tag], Layers: layers }])));
     await tar.end();
   } finally {
     await handle.close();
   }
-  return { path: target, id, bytes: (await stat(target)).size, layers, basePrefix: basePrefix! };
+  return { path: target, id, bytes: (await stat(target)).size, basePrefix: basePrefix! };
 }
 
 /** Headers and data of the base layers follow from their diff ids (names, sizes, verified bytes). */

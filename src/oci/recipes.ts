@@ -23,7 +23,6 @@ import type { CopyStep, StepOverride } from "./stage.js";
 export type RecipeContext = Pick<Context, "exec" | "logger" | "signal" | "env">;
 
 export interface Recipe {
-  name: "node template" | "pip install" | undefined;
   overrides: Map<number, StepOverride>;
   /** Runs what the overrides copy from, for this base image. */
   prepare(base: ImageConfig): Promise<void>;
@@ -50,7 +49,7 @@ export async function recipeFor(input: RecipeInput, ctx: RecipeContext): Promise
   if (await isNodeTemplate(input.dockerfile)) return nodeTemplate(input, ctx);
   const pip = pipInstalls(input);
   if (pip.size > 0) return pipRecipe(input, pip, ctx);
-  return { name: undefined, overrides: new Map(), prepare: () => Promise.resolve(), nativeFix: GENERIC_NATIVE_FIX };
+  return { overrides: new Map(), prepare: () => Promise.resolve(), nativeFix: GENERIC_NATIVE_FIX };
 }
 
 /** The shipped node template's Dockerfile, instruction for instruction (the base image's default may differ). */
@@ -74,7 +73,6 @@ function nodeTemplate(input: RecipeInput, ctx: RecipeContext): Recipe {
   ]);
   const sources = ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "src"];
   return {
-    name: "node template",
     overrides,
     async layerKey(baseId) {
       const hash = createHash("sha256").update(`c8y-ms node template 1\0${process.version}\0${baseId}\0${JSON.stringify(input.dockerfile.stages.map((s) => s.instructions))}\0`);
@@ -194,7 +192,6 @@ function pipRecipe(input: RecipeInput, installs: Map<number, PipInstall>, ctx: R
     overrides.set(line, ({ workdir }) => [staged(line, dir, ".", `${posix.resolve(workdir, install.target)}/`)]);
   }
   return {
-    name: "pip install",
     overrides,
     nativeFix: "Use wheels built for manylinux x86_64 (or pure-Python ones, py3-none-any), or build with --engine docker so pip runs inside the image.",
     async prepare(base) {
