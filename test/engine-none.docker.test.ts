@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeployResult } from "../src/commands/deploy.js";
+import type { DeployResult } from "../src/pipeline/deploy.js";
 import { runCli } from "./helpers/cli.js";
 import { removeImages } from "./helpers/echo-service.js";
 import { addWheelRequirement, makeWheel, sha256File } from "./helpers/engine-free.js";

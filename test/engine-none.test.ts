@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeployResult } from "../src/commands/deploy.js";
+import type { DeployResult } from "../src/pipeline/deploy.js";
 import { runCli } from "./helpers/cli.js";
 import { makeWheel, pathWithoutEngines, sha256File } from "./helpers/engine-free.js";
 import { ensureTestRegistry, REGISTRY_PYTHON, startRegistryProxy, TEST_REGISTRY, type RegistryProxy } from "./helpers/registry.js";

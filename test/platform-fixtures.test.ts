@@ -42,6 +42,7 @@ function clientAnswering(replies: Record<string, { status?: number; body: unknow
     dispatcher: mock,
     logger: { warn: () => {}, debug: () => {} },
     redactor: new Redactor(),
+    userAgent: "c8y-ms/test",
     sleep: async () => {},
   });
 }

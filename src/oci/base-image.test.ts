@@ -63,7 +63,7 @@ function context(): BaseImageContext {
     redactor: new Redactor(),
     progress: progress as unknown as BaseImageContext["progress"],
     exec: { run: () => Promise.reject(new Error("no engine here")) },
-    http: { dispatcher: mock, proxy: undefined, proxyFor: () => undefined },
+    http: { dispatcher: mock, proxyFor: () => undefined },
   };
 }
 

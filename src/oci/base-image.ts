@@ -10,11 +10,10 @@ import { inspectImage, saveImage } from "../image/engine-commands.js";
 import { detectEngine } from "../image/engine.js";
 import { inspectImageTarFile } from "../image/image-tar.js";
 import { ImageRejectedError, REBUILD_HINT, selectImage } from "../image/normalise.js";
-import type { PlatformDispatcher } from "../platform/dispatcher.js";
-import { formatBytes } from "../ui/format.js";
+import { formatBytes } from "../format.js";
 import { BlobCache, BlobDigestError } from "./blob-cache.js";
 import { parseImageConfig, type ImageConfig } from "./image-config.js";
-import { MANIFEST_TYPES, RegistryClient, RegistryError, registryCredentials } from "./registry.js";
+import { MANIFEST_TYPES, RegistryClient, RegistryError, registryCredentials, type RegistryHttp } from "./registry.js";
 import type { ImageSource, RegistryReference } from "./reference.js";
 
 /**
@@ -32,7 +31,7 @@ export interface BaseImage {
   fetched: number;
 }
 
-export type BaseImageContext = Pick<Context, "env" | "signal" | "logger" | "redactor" | "progress" | "exec"> & { http: PlatformDispatcher };
+export type BaseImageContext = Pick<Context, "env" | "signal" | "logger" | "redactor" | "progress" | "exec"> & { http: RegistryHttp };
 
 export interface ResolveOptions {
   /** Look the tag up again instead of using the digest it had last time (--no-cache). */

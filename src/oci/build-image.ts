@@ -2,8 +2,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Context } from "../context.js";
-import { createDispatcher } from "../platform/dispatcher.js";
-import { formatBytes, formatDuration } from "../ui/format.js";
+import { formatBytes, formatDuration } from "../format.js";
 import type { ChunkReuse } from "../archive/parallel-deflate.js";
 import { BlobCache, cacheDir } from "./blob-cache.js";
 import { chunkCache } from "./chunk-cache.js";
@@ -17,6 +16,7 @@ import { checkNativeCode } from "./native.js";
 import { dockerignore } from "./patterns.js";
 import { recipeFor } from "./recipes.js";
 import { parseImageSource } from "./reference.js";
+import type { RegistryHttp } from "./registry.js";
 import { applyStage, finalStage } from "./stage.js";
 
 /**
@@ -34,6 +34,8 @@ export interface EngineFreeBuildOptions {
   refresh: boolean;
   /** A directory the caller owns and removes: the archive and the staging files go there. */
   workDir: string;
+  /** The shipped node template's Dockerfile: a project that has it is built the engine-less way. */
+  nodeTemplate: string;
 }
 
 export interface EngineFreeImage {
@@ -52,7 +54,7 @@ export interface EngineFreeImage {
   chunks: ChunkReuse;
 }
 
-export type EngineFreeContext = Pick<Context, "env" | "signal" | "logger" | "redactor" | "progress" | "exec">;
+export type EngineFreeContext = Pick<Context, "env" | "signal" | "logger" | "redactor" | "progress" | "exec"> & { http: RegistryHttp };
 
 export async function buildImageWithoutEngine(options: EngineFreeBuildOptions, ctx: EngineFreeContext): Promise<EngineFreeImage> {
   const started = performance.now();
@@ -62,13 +64,13 @@ export async function buildImageWithoutEngine(options: EngineFreeBuildOptions, c
   const ignore = dockerignore(await readFile(join(contextDir, ".dockerignore"), "utf8").catch(() => ""));
   ctx.logger.step(`Building ${options.tag} for linux/amd64 without a container engine, on ${stage.base}`);
   const stagingDir = join(options.workDir, "staging");
-  const recipe = await recipeFor({ dockerfile, contextDir, ignore, stagingDir }, ctx);
+  const recipe = await recipeFor({ dockerfile, contextDir, ignore, stagingDir, nodeTemplate: options.nodeTemplate }, ctx);
   // An instruction c8y-ms cannot do stops the build before anything is fetched.
   applyStage(stage, {}, options.dockerfile, recipe.overrides);
 
   // 1. The base image, from the cache when it holds it.
   const cache = new BlobCache(cacheDir(ctx.env));
-  const base = await resolveBaseImage(parseImageSource(stage.base), cache, { refresh: options.refresh }, { ...ctx, http: createDispatcher(ctx.env, ctx.redactor) });
+  const base = await resolveBaseImage(parseImageSource(stage.base), cache, { refresh: options.refresh }, ctx);
   ctx.logger.debug(`Base image ${base.source} (${base.id.slice(0, 19)}): ${base.fetched ? `${formatBytes(base.fetched)} fetched` : "from the cache"}`);
 
   // 2. The application layer: reused when the recipe's inputs are unchanged, else the steps

@@ -8,10 +8,11 @@ import { recipeFor, type RecipeContext } from "./recipes.js";
 import { applyStage, finalStage } from "./stage.js";
 
 const ctx = { exec: { run: () => Promise.reject(new Error("not run in this test")) } } as unknown as RecipeContext;
-const recipe = (text: string) => recipeFor({ dockerfile: parseDockerfile(text, "/p/Dockerfile"), contextDir: "/p", ignore: dockerignore(""), stagingDir: "/s" }, ctx);
+const NODE_TEMPLATE = join(TEMPLATES_DIR, "node", "Dockerfile");
+const recipe = (text: string) => recipeFor({ dockerfile: parseDockerfile(text, "/p/Dockerfile"), contextDir: "/p", ignore: dockerignore(""), stagingDir: "/s", nodeTemplate: NODE_TEMPLATE }, ctx);
 
 test("the node template's Dockerfile is recognised, whatever its base image default; its RUN and COPY --from become staged copies", async () => {
-  const shipped = await readFile(join(TEMPLATES_DIR, "node", "Dockerfile"), "utf8");
+  const shipped = await readFile(NODE_TEMPLATE, "utf8");
   const text = shipped.replace("ARG BASE_IMAGE=node:22-alpine", "ARG BASE_IMAGE=registry.example.com/node:22");
   const node = await recipe(text);
   expect(node.overrides.size).toBe(2);

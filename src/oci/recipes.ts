@@ -4,7 +4,6 @@ import { join, posix, relative } from "node:path";
 import type { Context } from "../context.js";
 import { CliError } from "../errors.js";
 import { CommandFailedError, CommandNotFoundError } from "../exec.js";
-import { TEMPLATES_DIR } from "../scaffold/catalog.js";
 import { DockerfileError, parseDockerfile, shellWords, type Dockerfile, type Instruction } from "./dockerfile.js";
 import type { ImageConfig } from "./image-config.js";
 import type { IgnoreMatcher } from "./patterns.js";
@@ -43,18 +42,19 @@ export interface RecipeInput {
   contextDir: string;
   ignore: IgnoreMatcher;
   stagingDir: string;
+  /** The shipped node template's Dockerfile, to recognise a project made from it. */
+  nodeTemplate: string;
 }
 
 export async function recipeFor(input: RecipeInput, ctx: RecipeContext): Promise<Recipe> {
-  if (await isNodeTemplate(input.dockerfile)) return nodeTemplate(input, ctx);
+  if (await isNodeTemplate(input.dockerfile, input.nodeTemplate)) return nodeTemplate(input, ctx);
   const pip = pipInstalls(input);
   if (pip.size > 0) return pipRecipe(input, pip, ctx);
   return { overrides: new Map(), prepare: () => Promise.resolve(), nativeFix: GENERIC_NATIVE_FIX };
 }
 
 /** The shipped node template's Dockerfile, instruction for instruction (the base image's default may differ). */
-async function isNodeTemplate(dockerfile: Dockerfile): Promise<boolean> {
-  const templatePath = join(TEMPLATES_DIR, "node", "Dockerfile");
+async function isNodeTemplate(dockerfile: Dockerfile, templatePath: string): Promise<boolean> {
   const template = parseDockerfile(await readFile(templatePath, "utf8"), templatePath);
   const shape = (d: Dockerfile) =>
     JSON.stringify([d.globalArgs.map((a) => a.name), d.stages.map((s) => [s.base, s.name, s.platform, s.instructions.map((i) => [i.keyword, i.args])])]);

@@ -41,7 +41,7 @@ test("Basic credentials from ~/.docker/config.json answer a Basic challenge, and
   const body = JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: {}, layers: [] });
   registry.intercept({ path: "/v2/team/app/manifests/1", method: "GET", headers: { authorization: `Basic ${auth}` } }).reply(200, body, { headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" } });
   const noop = () => {};
-  const ctx = { env: {}, signal: new AbortController().signal, logger: { debug: noop }, redactor, http: { dispatcher: mock, proxy: undefined, proxyFor: () => undefined } } as unknown as RegistryContext;
+  const ctx = { env: {}, signal: new AbortController().signal, logger: { debug: noop }, redactor, http: { dispatcher: mock, proxyFor: () => undefined } } as unknown as RegistryContext;
   const client = new RegistryClient(parseRegistryReference("registry.example.com/team/app:1"), ctx, credentials);
   expect((await client.manifest("1")).mediaType).toBe("application/vnd.oci.image.manifest.v1+json");
 });
@@ -50,7 +50,7 @@ test("a manifest that does not hash to the digest asked for is refused", async (
   const digest = `sha256:${"0".repeat(64)}`;
   mock.get("https://registry.example.com").intercept({ path: `/v2/team/app/manifests/${digest}`, method: "GET" }).reply(200, "{}");
   const noop = () => {};
-  const ctx = { env: {}, signal: new AbortController().signal, logger: { debug: noop }, redactor: new Redactor(), http: { dispatcher: mock, proxy: undefined, proxyFor: () => undefined } } as unknown as RegistryContext;
+  const ctx = { env: {}, signal: new AbortController().signal, logger: { debug: noop }, redactor: new Redactor(), http: { dispatcher: mock, proxyFor: () => undefined } } as unknown as RegistryContext;
   const client = new RegistryClient(parseRegistryReference(`registry.example.com/team/app@${digest}`), ctx, undefined);
   await expect(client.manifest(digest)).rejects.toThrow(/does not match its digest/);
 });

@@ -3,9 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { request, type Dispatcher } from "undici";
 import type { Context } from "../context.js";
-import { AuthError, CancelledError, CliError } from "../errors.js";
-import { networkErrorCode, type NetworkError } from "../platform/errors.js";
-import type { PlatformDispatcher } from "../platform/dispatcher.js";
+import { AuthError, CancelledError, CliError, networkErrorCode } from "../errors.js";
 import { sha256 } from "./blob-cache.js";
 import { isLoopbackRegistry, type RegistryReference } from "./reference.js";
 
@@ -34,11 +32,20 @@ export interface FetchedManifest {
   body: Buffer;
 }
 
-export type RegistryContext = Pick<Context, "env" | "signal" | "logger" | "redactor"> & { http: PlatformDispatcher };
+/**
+ * How requests leave this machine: undici's dispatcher with the proxy and CA settings the
+ * platform client uses too (the caller makes it), and which proxy variable a URL goes through.
+ */
+export interface RegistryHttp {
+  dispatcher: Dispatcher;
+  proxyFor(url: URL): { variable: string } | undefined;
+}
+
+export type RegistryContext = Pick<Context, "env" | "signal" | "logger" | "redactor"> & { http: RegistryHttp };
 
 /** The registry answered, but not with what was asked for (404, 5xx, a damaged manifest). Exit 1. */
 export class RegistryError extends CliError {
-  override readonly code: string = "REGISTRY_ERROR";
+  override readonly code = "REGISTRY_ERROR";
 }
 
 export class RegistryAuthError extends AuthError {
@@ -242,7 +249,7 @@ export async function registryCredentials(ctx: Pick<Context, "env" | "redactor">
   return undefined;
 }
 
-function registryNetworkError(url: URL, error: unknown, what: string, proxyVariable: string | undefined): NetworkError | CliError {
+function registryNetworkError(url: URL, error: unknown, what: string, proxyVariable: string | undefined): CliError {
   const code = networkErrorCode(error);
   if (speaksPlainHttp({ cause: error })) {
     return new RegistryError(`${url.host} does not speak HTTPS (${code}), fetching ${what}.`, {

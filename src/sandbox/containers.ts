@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { IMAGE_ENTRY } from "../archive/upload-zip.js";
+import { IMAGE_ENTRY } from "../bundle/limits.js";
 import { openZip } from "../archive/zip-reader.js";
 import type { Exec } from "../exec.js";
 import type { Engine } from "../image/engine.js";

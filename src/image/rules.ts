@@ -1,16 +1,10 @@
 /**
- * The rule ids of the zip and image checks (the manifest's are in src/manifest/rules.ts).
- * Like those, they are a contract: `validate x.zip` prints them, the sandbox rejects uploads
- * by them, tests name them. Add ids; never rename or reuse one.
+ * The rule ids of the image archive checks (the zip's are in src/bundle/rules.ts, the
+ * manifest's in src/manifest/rules.ts). Like those, they are a contract: `validate x.zip`
+ * prints them, the sandbox rejects uploads by them, tests name them. Add ids; never rename or
+ * reuse one.
  */
-export const UPLOAD_RULES = {
-  "zip-format": { severity: "error", summary: "The upload is a readable zip (stored or deflated entries, no encryption).", source: "platform.md §2" },
-  "zip-corrupt": { severity: "error", summary: "Every entry inflates to its recorded size and CRC-32.", source: "APPNOTE 6.3" },
-  "zip-entries": { severity: "error", summary: "cumulocity.json and image.tar are at the zip's root.", source: "platform.md §2" },
-  "zip-extra-entry": { severity: "error", summary: "The zip holds nothing but cumulocity.json and image.tar.", source: "platform.md §2" },
-  "zip-duplicate-entry": { severity: "error", summary: "No name appears twice in the zip.", source: "platform.md §2" },
-  "zip-size": { severity: "error", summary: "The zip is at most 500 MB.", source: "platform.md §2 [DOC-QUOTAS]" },
-  "image-size": { severity: "warning", summary: "The image itself is at most 500 MB, as the platform's image size quota says.", source: "platform.md §2 [DOC-QUOTAS]" },
+export const IMAGE_RULES = {
   "image-format": { severity: "error", summary: "image.tar is a docker-archive: manifest.json, config and layers as `docker save` writes them.", source: "platform.md §2" },
   "image-multiple": { severity: "error", summary: "image.tar holds exactly one image.", source: "platform.md §2" },
   "image-config-missing": { severity: "error", summary: "The Config that manifest.json names is in the archive.", source: "platform.md §2 [CL-DOCKER25]" },
@@ -24,4 +18,4 @@ export const UPLOAD_RULES = {
   "image-port": { severity: "warning", summary: "The image exposes or uses port 80, where the platform sends requests.", source: "platform.md §4" },
 } as const;
 
-export type UploadRuleId = keyof typeof UPLOAD_RULES;
+export type ImageRuleId = keyof typeof IMAGE_RULES;

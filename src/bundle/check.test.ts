@@ -1,33 +1,30 @@
-import { execFileSync } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dockerArchive, ociLayout, podmanDockerArchive, syntheticImage } from "../../test/helpers/images.js";
 import { tempDir } from "../../test/helpers/tmp.js";
-import { checkUploadZip, PLATFORM_ZIP_LIMIT_BYTES } from "./upload-zip.js";
-import { writeZip } from "./zip-writer.js";
+import { writeZip } from "../archive/zip-writer.js";
+import { checkBundleFile, type BundleReport } from "./check.js";
+import { PLATFORM_ZIP_LIMIT_BYTES } from "./limits.js";
 
 const MANIFEST = JSON.stringify({ apiVersion: "2", name: "svc", version: "1.0.0", provider: { name: "Example" }, replicas: 2 });
 const IMAGE = dockerArchive(syntheticImage());
 
-/** A zip as other tools write it (`zip` of the microservice script and the Python samples). */
-async function uploadZip(files: Record<string, string | Buffer>, args: string[] = []): Promise<string> {
-  const dir = await tempDir();
-  for (const [name, data] of Object.entries(files)) {
-    await mkdir(join(dir, "in", name, ".."), { recursive: true });
-    await writeFile(join(dir, "in", name), data);
-  }
-  execFileSync("zip", ["-q", "-X", ...args, "../upload.zip", ...Object.keys(files)], { cwd: join(dir, "in") });
-  return join(dir, "upload.zip");
+/** A zip with these entries in this order, stored (level 0) or deflated: what other tools' zips come down to. */
+async function uploadZip(files: Record<string, string | Buffer>, level = 6): Promise<string> {
+  const path = join(await tempDir(), "upload.zip");
+  await writeZip(path, Object.entries(files).map(([name, data]) => ({ name, data: Buffer.from(data) })), { level });
+  return path;
 }
 
-const rules = (report: { diagnostics: { rule: string }[] }) => report.diagnostics.map((d) => d.rule).sort();
+const all = (report: BundleReport) => [...report.errors, ...report.warnings];
+const rules = (report: BundleReport) => all(report).map((d) => d.rule).sort();
 
-describe("checkUploadZip (platform.md §2, §6.4)", () => {
+describe("checkBundleFile (platform.md §2, §6.4)", () => {
   it("accepts cumulocity.json and a linux/amd64 docker-archive at the root", async () => {
     const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE });
-    const report = await checkUploadZip(path);
-    expect(report.diagnostics).toEqual([]);
+    const report = await checkBundleFile(path);
+    expect(all(report)).toEqual([]);
     expect(report.manifest?.manifest).toMatchObject({ name: "svc", version: "1.0.0" });
     expect(report.image?.images).toHaveLength(1);
     expect(report.bytes).toBe((await readFile(path)).length);
@@ -35,12 +32,12 @@ describe("checkUploadZip (platform.md §2, §6.4)", () => {
   });
 
   it("reports missing, misplaced and extra entries", async () => {
-    const nested = await checkUploadZip(await uploadZip({ "svc/cumulocity.json": MANIFEST, "image.tar": IMAGE, "README.md": "hi" }));
+    const nested = await checkBundleFile(await uploadZip({ "svc/cumulocity.json": MANIFEST, "image.tar": IMAGE, "README.md": "hi" }));
     expect(rules(nested)).toEqual(["zip-entries", "zip-extra-entry", "zip-extra-entry"]);
-    expect(nested.diagnostics[0]!.message).toBe("cumulocity.json must be at the zip's root with that exact name; found svc/cumulocity.json.");
-    expect(nested.diagnostics.filter((d) => d.rule === "zip-extra-entry").every((d) => d.severity === "error")).toBe(true);
-    const missing = await checkUploadZip(await uploadZip({ "cumulocity.json": MANIFEST }));
-    expect(missing.diagnostics).toMatchObject([{ rule: "zip-entries", severity: "error", message: "The zip has no image.tar." }]);
+    expect(nested.errors[0]!.message).toBe("cumulocity.json must be at the zip's root with that exact name; found svc/cumulocity.json.");
+    expect(nested.errors.filter((d) => d.rule === "zip-extra-entry").every((d) => d.severity === "error")).toBe(true);
+    const missing = await checkBundleFile(await uploadZip({ "cumulocity.json": MANIFEST }));
+    expect(missing.errors).toMatchObject([{ rule: "zip-entries", severity: "error", message: "The zip has no image.tar." }]);
   });
 
   it("reports a name that appears twice: which entry the platform reads is not defined", async () => {
@@ -48,42 +45,42 @@ describe("checkUploadZip (platform.md §2, §6.4)", () => {
     const path = join(dir, "twice.zip");
     const removed = JSON.stringify({ ...JSON.parse(MANIFEST), apiVersion: "1" });
     await writeZip(path, [{ name: "cumulocity.json", data: Buffer.from(MANIFEST) }, { name: "image.tar", data: IMAGE }, { name: "cumulocity.json", data: Buffer.from(removed) }], { level: 6 });
-    const report = await checkUploadZip(path);
-    expect(report.diagnostics).toMatchObject([
+    const report = await checkBundleFile(path);
+    expect(all(report)).toMatchObject([
       { rule: "zip-duplicate-entry", severity: "error", message: "The zip holds 2 entries named cumulocity.json; which one the platform reads is not defined. Pack the zip again." },
     ]);
   });
 
   it("warns when the image inside is over the limit although the compressed zip is not", async () => {
-    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE }, ["-9"]);
+    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE }, 9);
     const zipBytes = (await readFile(path)).length;
     expect(zipBytes).toBeLessThan(IMAGE.length);
-    const report = await checkUploadZip(path, { sizeLimit: zipBytes + 1 });
-    expect(report.diagnostics).toMatchObject([{ rule: "image-size", severity: "warning", file: `${path}!image.tar` }]);
-    expect(report.diagnostics[0]!.message).toMatch(/^The image has \d+ bytes uncompressed; the platform's image size quota is \d+ bytes, and it may count the image, not the zip\./);
+    const report = await checkBundleFile(path, { sizeLimit: zipBytes + 1 });
+    expect(all(report)).toMatchObject([{ rule: "image-size", severity: "warning", file: path, entry: "image.tar" }]);
+    expect(all(report)[0]!.message).toMatch(/^The image has \d+ bytes uncompressed; the platform's image size quota is \d+ bytes, and it may count the image, not the zip\./);
   });
 
   it("names manifest problems by the entry they are in", async () => {
     const path = await uploadZip({ "cumulocity.json": JSON.stringify({ ...JSON.parse(MANIFEST), name: "My_Service" }), "image.tar": IMAGE });
-    const report = await checkUploadZip(path);
-    expect(report.diagnostics).toMatchObject([{ rule: "name-format", severity: "error", file: `${path}!cumulocity.json` }]);
+    const report = await checkBundleFile(path);
+    expect(all(report)).toMatchObject([{ rule: "name-format", severity: "error", file: path, entry: "cumulocity.json" }]);
   });
 
   it("reports image problems in image.tar: OCI layout, arm64", async () => {
-    const oci = await checkUploadZip(await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": ociLayout([{ image: syntheticImage() }], { refName: "svc:1.0.0" }) }));
-    expect(oci.diagnostics).toMatchObject([{ rule: "image-format", severity: "error" }]);
-    expect(oci.diagnostics[0]!.file).toMatch(/upload\.zip!image\.tar$/);
-    const arm = await checkUploadZip(await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": dockerArchive(syntheticImage({ architecture: "arm64" })) }));
+    const oci = await checkBundleFile(await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": ociLayout([{ image: syntheticImage() }], { refName: "svc:1.0.0" }) }));
+    expect(oci.errors).toMatchObject([{ rule: "image-format", severity: "error" }]);
+    expect(oci.errors[0]).toMatchObject({ file: expect.stringMatching(/upload\.zip$/), entry: "image.tar" });
+    const arm = await checkBundleFile(await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": dockerArchive(syntheticImage({ architecture: "arm64" })) }));
     expect(rules(arm)).toEqual(["image-platform"]);
   });
 
   it("reports a damaged image.tar as a corrupt zip", async () => {
-    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE }, ["-0"]);
+    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE }, 0);
     const bytes = await readFile(path);
     const at = bytes.indexOf("manifest.json");
     bytes[at + 600] = bytes[at + 600]! ^ 0x55;
     await writeFile(path, bytes);
-    expect(rules(await checkUploadZip(path))).toContain("zip-corrupt");
+    expect(rules(await checkBundleFile(path))).toContain("zip-corrupt");
   });
 
   describe("reads a stored image.tar in place and a deflated one as a stream, with the same findings", () => {
@@ -105,9 +102,9 @@ describe("checkUploadZip (platform.md §2, §6.4)", () => {
     ];
     it.each(cases)("%s", async (_label, image) => {
       const files = { "cumulocity.json": MANIFEST, "image.tar": image };
-      const stored = await checkUploadZip(await uploadZip(files, ["-0"]));
-      const deflated = await checkUploadZip(await uploadZip(files));
-      const findings = (report: typeof stored) => report.diagnostics.map((d) => `${d.rule}: ${d.message.replace(/\S*upload\.zip/g, "ZIP")}`);
+      const stored = await checkBundleFile(await uploadZip(files, 0));
+      const deflated = await checkBundleFile(await uploadZip(files));
+      const findings = (report: BundleReport) => all(report).map((d) => `${d.rule}: ${d.message.replace(/\S*upload\.zip/g, "ZIP")}`);
       // Read in place, a cut-off archive can name the entry it cuts; a stream only knows it ended.
       const truncation = (text: string) => text.replace(/ is truncated(: .* is cut short)?\./, " is truncated.");
       expect(findings(stored).map(truncation)).toEqual(findings(deflated));
@@ -116,22 +113,22 @@ describe("checkUploadZip (platform.md §2, §6.4)", () => {
   });
 
   it("finds a stored image.tar whose bytes changed after zipping by its CRC-32, and trusts nothing else in it", async () => {
-    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE }, ["-0"]);
+    const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE }, 0);
     const bytes = await readFile(path);
     const at = bytes.indexOf("app/server.js", bytes.indexOf("image.tar") + 2048) + 600;
     bytes[at] = bytes[at]! ^ 0x55;
     await writeFile(path, bytes);
-    const report = await checkUploadZip(path);
-    expect(report.diagnostics).toMatchObject([{ rule: "zip-corrupt", message: `${path} is not a valid zip: image.tar is damaged (CRC-32 mismatch).` }]);
+    const report = await checkBundleFile(path);
+    expect(all(report)).toMatchObject([{ rule: "zip-corrupt", message: `${path} is not a valid zip: image.tar is damaged (CRC-32 mismatch).` }]);
     expect(report.image).toBeUndefined();
   });
 
   it("reports a zip over the size limit, and what is not a zip", async () => {
     const path = await uploadZip({ "cumulocity.json": MANIFEST, "image.tar": IMAGE });
-    const report = await checkUploadZip(path, { sizeLimit: 1000 });
-    expect(report.diagnostics).toMatchObject([{ rule: "zip-size", severity: "error", file: path }]);
-    expect(report.diagnostics[0]!.message).toMatch(/^The zip has \d+ bytes; the platform accepts at most 1000 bytes\.$/);
+    const report = await checkBundleFile(path, { sizeLimit: 1000 });
+    expect(all(report)).toMatchObject([{ rule: "zip-size", severity: "error", file: path }]);
+    expect(all(report)[0]!.message).toMatch(/^The zip has \d+ bytes; the platform accepts at most 1000 bytes\.$/);
     const dir = await tempDir({ "x.zip": "not a zip" });
-    expect(rules(await checkUploadZip(join(dir, "x.zip")))).toEqual(["zip-format"]);
+    expect(rules(await checkBundleFile(join(dir, "x.zip")))).toEqual(["zip-format"]);
   });
 });
