@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh clone: installs dependencies, makes a container engine
-# available (docker, plus podman for the podman tests), builds the offline base images and
-# pushes them to a registry on 127.0.0.1,
-# builds c8y-ms and runs every test. CI runs exactly this (.ci/run).
+# available (docker, plus podman for the podman tests), builds the offline base images, pushes
+# them to a registry on 127.0.0.1, builds c8y-ms and runs every test. CI runs exactly this
+# (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
