@@ -33,8 +33,8 @@ export interface EntryInput {
  * Compressed chunks kept from an earlier run, for the first `prefixBytes` of an entry whose
  * content the caller can name (base image layers, named by their digests). A chunk's output
  * depends only on its bytes, the previous chunk's last 32 KiB and the level, so inside that
- * prefix it is the same every time. A kept chunk is used only if the CRC-32 of the bytes
- * read now is the one it was made from.
+ * prefix it is the same every time. A kept chunk is used only if the CRC-32 of the entry up
+ * to its end, read now, is the one it was made with.
  */
 export interface ChunkReuse {
   prefixBytes: number;
@@ -83,7 +83,6 @@ export async function compressEntry(input: EntryInput, options: CompressOptions)
     const length = Math.min(CHUNK_BYTES, input.size - position);
     const chunk = await readChunk(input, position, length);
     position += length;
-    const chunkCrc = crc32(chunk);
     crc = crc32(chunk, crc);
     const last = position >= input.size;
     if (level === 0) {
@@ -92,7 +91,7 @@ export async function compressEntry(input: EntryInput, options: CompressOptions)
       const zlibOptions: ZlibOptions = { level, memLevel: MEM_LEVEL, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH, chunkSize: 256 * 1024 };
       if (previous) zlibOptions.dictionary = previous.subarray(Math.max(0, previous.length - WINDOW_BYTES));
       const reusable = reuse && position <= reuse.prefixBytes ? reuse : undefined;
-      queue.push({ output: reusable ? reusedChunk(reusable, { index, level, last, crc: chunkCrc }, () => deflateChunk(chunk, zlibOptions)) : deflateChunk(chunk, zlibOptions), bytes: length });
+      queue.push({ output: reusable ? reusedChunk(reusable, { index, level, last, crc: crc >>> 0 }, () => deflateChunk(chunk, zlibOptions)) : deflateChunk(chunk, zlibOptions), bytes: length });
       previous = chunk;
     }
     // A failed chunk must not surface as an unhandled rejection while earlier ones drain.

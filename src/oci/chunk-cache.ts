@@ -7,7 +7,7 @@ import { commitTemp, discardTemp, tempPathFor } from "../fs/atomic.js";
 /**
  * The deflated chunks of an archive's base-layer prefix, kept beside the blobs: packing the
  * next build on the same base compresses only what changed (the application layer, the
- * config). Each file holds the CRC-32 of the input it was made from and the sha256 of its
+ * config). Each file holds the CRC-32 of the entry up to the chunk's end and the sha256 of its
  * own bytes, both checked before it is used; a file that fails is compressed again.
  */
 export function chunkCache(dir: string, prefix: { id: string; bytes: number }): ChunkReuse {

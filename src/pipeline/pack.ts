@@ -95,9 +95,11 @@ export async function packProject(dir: string, settings: PackSettings, ctx: Pack
     const prepared = await prepareImage(file, scratch, tag, ctx);
     // 5. The zip.
     const limit = settings.sizeLimit ?? PLATFORM_ZIP_LIMIT_BYTES;
-    // The engine-less archive is zipped as written, so its base-layer chunks line up with earlier packs.
-    const chunks = prepared.path === source.file?.path ? source.chunks : undefined;
-    const zip = await zipService(output, manifestBytes, prepared, { level, limit, chunks }, ctx);
+    // The engine-less archive is zipped as written: its base-layer chunks line up with earlier
+    // packs, and its layers were hashed against their digests as it was written.
+    const asWritten = prepared.path === source.file?.path;
+    const chunks = asWritten ? source.chunks : undefined;
+    const zip = await zipService(output, manifestBytes, asWritten && source.chunks ? { ...prepared, verify: undefined } : prepared, { level, limit, chunks }, ctx);
     const imageTooBig = imageSizeWarning(prepared.bytes, limit);
     if (imageTooBig) ctx.logger.warn(imageTooBig);
     ctx.logger.success(`Packed ${shown}: ${formatBytes(zip.bytes)}, image ${prepared.ref} (${TARGET_PLATFORM}, ${countLabel(prepared.layers.length, "layer")}, ${formatBytes(prepared.bytes)})`);
