@@ -178,7 +178,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     );
 
   addConnectionOptions(declare("doctor", "check Node.js, the container engine and the platform connection", ["c8y-ms doctor", "c8y-ms doctor --json"]))
-    .addOption(new Option("--engine <engine>", "container engine").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
+    .addOption(new Option("--engine <engine>", "container engine, or none (builds without one)").choices(["docker", "podman", "none"]).env("C8Y_MS_ENGINE"))
     .action(
       action("doctor", async (ctx, options) => (await import("./commands/doctor.js")).doctor(options, ctx)),
     );

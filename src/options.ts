@@ -78,7 +78,7 @@ export const OPTION_SCHEMAS = {
     faults: z.boolean().optional(),
     uploadLimit: z.number().int().positive().optional(),
   }),
-  doctor: z.strictObject({ ...connection, engine: engine.optional() }),
+  doctor: z.strictObject({ ...connection, engine: builder.optional() }),
 } as const;
 
 export type CommandName = keyof typeof OPTION_SCHEMAS;

@@ -77,6 +77,9 @@ describeWithTools(["python3", "openssl", "docker-registry"], "--engine none on a
       const run = await runCli(["doctor", "--json"], { env: { ...sandbox.env(), PATH: path } });
       const checks = run.json<{ checks: { name: string; status: string; detail: string }[] }>().checks;
       expect(checks.find((c) => c.name === "Container engine")).toMatchObject({ status: "warn", detail: expect.stringContaining("--engine none") });
+      // C8Y_MS_ENGINE=none, as a CI job without an engine sets it, is understood by doctor too.
+      const chosen = await runCli(["doctor", "--json"], { env: { ...sandbox.env(), PATH: path, C8Y_MS_ENGINE: "none" } });
+      expect(chosen.json<{ checks: { name: string; status: string }[] }>().checks.find((c) => c.name === "Container engine")).toMatchObject({ status: "skip" });
     });
 
     it("--engine docker still asks for docker", async () => {

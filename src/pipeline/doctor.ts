@@ -57,6 +57,12 @@ export function checkNode(version: string): Check {
 }
 
 async function checkEngine(settings: DoctorSettings, ctx: Context): Promise<Check[]> {
+  if (settings.engine === "none") {
+    return [
+      check("Container engine", "skip", "--engine none: c8y-ms builds images itself"),
+      check("Image archive format", "ok", "c8y-ms writes the docker-archive the platform reads"),
+    ];
+  }
   let engine: Engine;
   try {
     engine = await detectEngine(ctx, settings.engine);
