@@ -117,10 +117,14 @@ export async function startTokenRegistry(): Promise<TokenRegistry> {
     ].join("\n"),
   );
   const child: ChildProcess = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: ["ignore", "ignore", "pipe"] });
+  // A test run that crashes must not leave the registry behind.
+  const killChild = () => child.kill("SIGTERM");
+  process.once("exit", killChild);
   let log = "";
   child.stderr?.setEncoding("utf8").on("data", (text: string) => (log += text));
   const stop = async () => {
-    child.kill("SIGTERM");
+    killChild();
+    process.off("exit", killChild);
     await close(tokenServer);
     await rm(dir, { recursive: true, force: true });
   };
