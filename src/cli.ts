@@ -178,7 +178,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     );
 
   addConnectionOptions(declare("doctor", "check Node.js, the container engine and the platform connection", ["c8y-ms doctor", "c8y-ms doctor --json"]))
-    .addOption(new Option("--engine <engine>", "container engine").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
+    .addOption(new Option("--engine <engine>", "container engine, or none (builds without one)").choices(["docker", "podman", "none"]).env("C8Y_MS_ENGINE"))
     .action(
       action("doctor", async (ctx, options) => (await import("./commands/doctor.js")).doctor(options, ctx)),
     );
@@ -188,7 +188,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
 
 function addBuildOptions(command: Command): Command {
   return command
-    .addOption(new Option("--engine <engine>", "container engine (default: the first found)").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
+    .addOption(new Option("--engine <engine>", "container engine, or none to build without one (default: the first found, else none)").choices(["docker", "podman", "none"]).env("C8Y_MS_ENGINE"))
     .option("--build-arg <key=value>", "build argument (repeatable)", buildArg, [])
     .option("--no-cache", "build without the layer cache")
     .option("--tag <tag>", "image tag (default: <name>:<version>)");
