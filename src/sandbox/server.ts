@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { resolve } from "node:path";
 import type { Logger } from "../ui/logger.js";
 import { Faults } from "./faults.js";
@@ -130,10 +130,12 @@ async function handle(
   logger: SandboxServerOptions["logger"],
 ): Promise<void> {
   const started = Date.now();
+  // Node may let go of req.socket once the request is destroyed; the linger needs the connection itself.
+  const socket = req.socket;
   res.on("finish", () => {
     logger.debug(`${req.method} ${req.url} → ${res.statusCode} (${Date.now() - started}ms)`);
     if (!req.url?.startsWith("/__sandbox/")) faults?.record({ method: req.method ?? "GET", path: req.url ?? "/", status: res.statusCode, at: new Date(started).toISOString() });
-    if (!req.complete) lingerThenClose(req);
+    if (!req.complete) lingerThenClose(req, socket);
   });
   try {
     const url = new URL(req.url ?? "/", core.baseUrl);
@@ -161,9 +163,9 @@ async function handle(
  * once could reset the connection before the client reads the answer, so the rest of the body
  * is discarded for a moment, then the connection is closed.
  */
-function lingerThenClose(req: IncomingMessage): void {
+function lingerThenClose(req: IncomingMessage, socket: Socket): void {
   req.resume();
-  setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 function listen(server: Server, port: number): Promise<void> {
