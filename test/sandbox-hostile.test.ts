@@ -1,4 +1,10 @@
+import { openAsBlob } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeZip, type ZipSource } from "../src/archive/zip-writer.js";
+import { dockerArchive, layerTar, syntheticImage } from "./helpers/images.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 
 /**
@@ -8,13 +14,49 @@ import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
  */
 
 let sandbox: SandboxHandle;
+let work: string;
+let apps = 0;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
+  // --verbose: the log says when an upload check starts.
+  sandbox = await startSandbox({ args: ["--verbose"] });
+  work = await mkdtemp(join(tmpdir(), "c8y-ms-sandbox-hostile-"));
 });
 afterAll(async () => {
   await sandbox?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
 });
+
+const MANIFEST = { apiVersion: "v2", version: "1.0.0", provider: { name: "c8y-ms tests" } };
+
+async function createApp(): Promise<{ id: string; name: string }> {
+  const name = `hostile-${process.pid % 1000}-${++apps}`;
+  const response = await sandbox.fetch("/application/applications", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, key: `${name}-key`, type: "MICROSERVICE" }),
+  });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { id: string; name: string };
+}
+
+async function zipOf(name: string, entries: ZipSource[], level = 6): Promise<string> {
+  const path = join(work, `${name}.zip`);
+  await writeZip(path, entries, { level });
+  return path;
+}
+
+function upload(id: string, zip: string): Promise<Response> {
+  return openAsBlob(zip).then((blob) => {
+    const form = new FormData();
+    form.append("file", blob, "service.zip");
+    return sandbox.fetch(`/application/applications/${id}/binaries`, { method: "POST", body: form });
+  });
+}
+
+async function waitForLog(text: string): Promise<void> {
+  while (!sandbox.stderr().includes(text)) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 /** How long the sandbox lets a connection go on sending after an early answer (server.ts LINGER_MS), and a margin. */
 const PAST_LINGER_MS = 1500;
@@ -32,6 +74,52 @@ describe("oversized bodies", () => {
     const response = await sandbox.fetch(path, { method: "POST", headers: { "content-type": type }, body: "x".repeat(3_000_000) });
     expect(response.status).toBe(413);
     await new Promise((resolve) => setTimeout(resolve, PAST_LINGER_MS));
+    await stillServing();
+  });
+});
+
+describe("upload checks run off the server's thread", () => {
+  it("answers other requests while a manifest that takes long to check is being checked", async () => {
+    const app = await createApp();
+    // 20,000 settings with repeated keys: the manifest rules take most of a second on it, without a break.
+    const settings = Array.from({ length: 20_000 }, (_, i) => ({ key: `k${i % 100}` }));
+    const manifest = Buffer.from(JSON.stringify({ ...MANIFEST, name: app.name, settings }));
+    const zip = await zipOf("slow-manifest", [{ name: "cumulocity.json", data: manifest }, { name: "image.tar", data: dockerArchive(syntheticImage()) }]);
+    let answer: number | undefined;
+    const uploaded = upload(app.id, zip).then((response) => {
+      answer = response.status;
+    });
+    await waitForLog("Checking the upload");
+    // One request after another while the check runs: on the server's own thread they all wait
+    // while the rules run, and the upload's answer comes right after them.
+    let answered = 0;
+    while (answer === undefined) {
+      expect((await sandbox.fetch("/tenant/currentTenant")).status).toBe(200);
+      answered++;
+    }
+    await uploaded;
+    expect(answer).toBe(422);
+    // About 800 here while the check runs in a worker; fewer than 20 when it ran on the server's thread.
+    expect(answered).toBeGreaterThanOrEqual(100);
+  });
+
+  it("refuses a zip with hundreds of entries without listing them", async () => {
+    const app = await createApp();
+    const entries = Array.from({ length: 500 }, (_, i) => ({ name: `junk/${i}`, data: new Uint8Array(0) }));
+    const response = await upload(app.id, await zipOf("entries", entries, 0));
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { message: string }).message).toBe(
+      "Microservice binary is invalid: The zip holds 500 entries; the platform takes exactly cumulocity.json and image.tar (c8y-ms pack writes nothing else).",
+    );
+  });
+
+  it("refuses a manifest nested thousands of levels deep at once", async () => {
+    const app = await createApp();
+    const deep = `{"name":"${app.name}","x":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
+    const image = dockerArchive(syntheticImage());
+    const response = await upload(app.id, await zipOf("deep", [{ name: "cumulocity.json", data: Buffer.from(deep) }, { name: "image.tar", data: image }]));
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { message: string }).message).toContain("more than 100 levels deep");
     await stillServing();
   });
 });

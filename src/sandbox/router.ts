@@ -3,6 +3,7 @@ import { authenticate, noAuth, type Principal } from "./auth.js";
 import { forbidden } from "./http.js";
 import type { ServiceRuntime } from "./runtime.js";
 import type { Store } from "./state.js";
+import type { UploadChecker } from "./upload-check.js";
 
 /** What every route handler may use: the state, the sandbox's own address and its services. */
 export interface SandboxCore {
@@ -12,6 +13,8 @@ export interface SandboxCore {
   runtime: ServiceRuntime;
   /** Largest accepted upload (platform.md §2: 500 MB; `--upload-limit` raises it). */
   uploadLimit: number;
+  /** The upload checks, run off the server's thread. */
+  uploads: UploadChecker;
 }
 
 export interface Call {

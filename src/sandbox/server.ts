@@ -15,6 +15,7 @@ import { tenantRoutes } from "./routes/tenant.js";
 import { binaryRoutes } from "./routes/binaries.js";
 import { createInertRuntime, type ServiceRuntime } from "./runtime.js";
 import { Store, type PersonRole } from "./state.js";
+import { UploadChecker } from "./upload-check.js";
 
 export interface SandboxServerOptions {
   dataDir: string;
@@ -71,7 +72,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     await unlock();
     throw error;
   }
-  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
+  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit, uploads: new UploadChecker(options.logger) };
   const faults = options.faults ? new Faults() : undefined;
   const server = createServer((req, res) => {
     void handle(req, res, core, faults, options.logger);
@@ -96,6 +97,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     url: core.baseUrl,
     store,
     close: async () => {
+      core.uploads.close();
       await core.runtime.close();
       await closeServer(server);
       await unlock();
