@@ -4,7 +4,7 @@ import { nestingDepth } from "./upload-preflight.js";
 describe("nestingDepth", () => {
   it.each([
     ["{}", 1],
-    ['{"a": {"b": [1, {"c": []}]}}', 4],
+    ['{"a": {"b": [1, {"c": []}]}}', 5],
     ['{"text": "[[[{{{", "x": 1}', 1],
     ['{"escaped": "quote \\" then [[[", "y": [2]}', 2],
     ["42", 0],
