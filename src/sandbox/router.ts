@@ -33,6 +33,11 @@ interface RouteBase {
   method: string;
   /** `/application/applications/:id` — a `:name` segment matches one path segment. */
   path: string;
+  /**
+   * The handler streams a body that may take minutes (an upload): it is bounded by idleness
+   * only. Every other body must arrive whole within the server's body deadline (server.ts).
+   */
+  streamsBody?: true;
 }
 
 export type Route =

@@ -27,7 +27,28 @@ export interface SandboxServerOptions {
   faults: boolean;
   /** Runs uploaded services; made once the address is known (services call back to it). */
   createRuntime?: (core: Omit<SandboxCore, "runtime">) => ServiceRuntime;
+  /** SERVER_LIMITS unless a test needs them shorter. */
+  limits?: ServerLimits;
 }
+
+/**
+ * How long and how many: a client that sends slowly, or not at all, holds a connection only
+ * this long, and only this many connections are held at once. The platform does not publish
+ * its figures; these bound slow senders while a large upload (which streams for minutes at any
+ * real speed) is never cut for its duration, only for idleness.
+ */
+export interface ServerLimits {
+  /** The request line and headers must have arrived after this long. */
+  headersMs: number;
+  /** A body of a route that does not stream (JSON, forms: at most 1 MB) must have arrived after this long. */
+  bodyMs: number;
+  /** A connection on which nothing moves either way for this long is closed (also uploads and the gateway). */
+  idleMs: number;
+  /** Connections open at once; more are closed as they come. */
+  maxConnections: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = { headersMs: 20_000, bodyMs: 30_000, idleMs: 120_000, maxConnections: 1024 };
 
 /** What `c8y-ms sandbox --json` prints once it serves (TEAM.md part C; the README shows it). */
 export interface ReadyDocument {
@@ -74,16 +95,26 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   }
   const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit, uploads: new UploadChecker(options.logger) };
   const faults = options.faults ? new Faults() : undefined;
-  const server = createServer((req, res) => {
-    void handle(req, res, core, faults, options.logger);
-  });
+  const limits = options.limits ?? SERVER_LIMITS;
+  const server = createServer(
+    {
+      headersTimeout: limits.headersMs,
+      // No limit on a whole request: uploads stream for minutes. Idleness and the body deadline bound the rest.
+      requestTimeout: 0,
+      // How often Node looks for connections past headersTimeout.
+      connectionsCheckingInterval: Math.min(1000, limits.headersMs),
+    },
+    (req, res) => {
+      void handle(req, res, { core, faults, logger: options.logger, bodyMs: limits.bodyMs });
+    },
+  );
   server.on("upgrade", (req, socket, head) => {
     if (req.url?.startsWith(SERVICE_PREFIX)) forwardUpgrade(req, socket, head, core);
     else socket.destroy();
   });
-  // Large uploads may take minutes; the platform's own request limit is 5 minutes (platform.md §2).
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  // Without a 'timeout' listener Node closes a connection that has been idle this long.
+  server.timeout = limits.idleMs;
+  server.maxConnections = limits.maxConnections;
   try {
     await listen(server, options.port);
   } catch (error) {
@@ -124,13 +155,14 @@ export function readyDocument(store: Store, url: string, extra: Pick<ReadyDocume
   };
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  core: SandboxCore,
-  faults: Faults | undefined,
-  logger: SandboxServerOptions["logger"],
-): Promise<void> {
+interface Handling {
+  core: SandboxCore;
+  faults: Faults | undefined;
+  logger: SandboxServerOptions["logger"];
+  bodyMs: number;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, { core, faults, logger, bodyMs }: Handling): Promise<void> {
   const started = Date.now();
   // Node may let go of req.socket once the request is destroyed; the linger needs the connection itself.
   const socket = req.socket;
@@ -149,6 +181,7 @@ async function handle(
     const match = matchRoute(ROUTES, req.method ?? "GET", url.pathname);
     if (match === undefined) throw new ApiError(404, "general/notFound", `Nothing is served at ${url.pathname}.`);
     if (match === "method-not-allowed") throw new ApiError(405, "general/methodNotAllowed", `${req.method} is not supported on ${url.pathname}.`);
+    if (!match.route.streamsBody) cutWhenBodyLate(req, res, socket, bodyMs);
     await runRoute(match, { req, res, url, core });
   } catch (error) {
     if (error instanceof ApiError) {
@@ -158,6 +191,17 @@ async function handle(
       sendError(res, new ApiError(500, "general/internalError", error instanceof Error ? error.message : String(error)));
     }
   }
+}
+
+/**
+ * A body that has not arrived whole after `ms` is a client holding the connection, not sending
+ * (a few bytes every few seconds keep it from ever being idle): the connection is closed.
+ */
+function cutWhenBodyLate(req: IncomingMessage, res: ServerResponse, socket: Socket, ms: number): void {
+  const timer = setTimeout(() => {
+    if (!req.complete) socket.destroy();
+  }, ms).unref();
+  res.once("close", () => clearTimeout(timer));
 }
 
 /**

@@ -27,6 +27,7 @@ export const binaryRoutes: Route[] = [
     path: "/application/applications/:id/binaries",
     access: "user",
     roles: [ROLES.appAdmin],
+    streamsBody: true,
     handle: async (call) => {
       const { req, res, core, principal, params } = call;
       const store = core.store;
