@@ -38,7 +38,8 @@ export const binaryRoutes: Route[] = [
       const upload = await receiveUpload(req, store.dataDir, core.uploadLimit);
       try {
         const checked = await core.uploads.check(upload.path, core.uploadLimit, upload.fileName);
-        const updated = await activateVersion(store, app, checked, upload);
+        // The application may have changed (another upload) or gone while this one was checked.
+        const updated = await store.exclusive(app.id, () => activateVersion(store, ownedApplication(store.state, principal.tenant, app.id), checked, upload));
         core.runtime.reconcile(updated.id);
         sendJson(req, res, 201, "application", applicationJson(updated, core.baseUrl));
       } finally {
