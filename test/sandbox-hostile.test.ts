@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeZip, type ZipSource } from "../src/archive/zip-writer.js";
 import { dockerArchive, layerTar, syntheticImage } from "./helpers/images.js";
+import { totpCode } from "../src/sandbox/auth.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 
 /**
@@ -121,5 +122,32 @@ describe("upload checks run off the server's thread", () => {
     expect(response.status).toBe(422);
     expect(((await response.json()) as { message: string }).message).toContain("more than 100 levels deep");
     await stillServing();
+  });
+});
+
+describe("guessing passwords and codes", () => {
+  it("locks a login after five wrong passwords, refusing even the right one until the lock ends", async () => {
+    const wrong = { ...sandbox.reader, password: "not-it" };
+    for (let i = 0; i < 5; i++) expect((await sandbox.fetch("/user/currentUser", { as: wrong })).status).toBe(401);
+    const locked = await sandbox.fetch("/user/currentUser", { as: "reader" });
+    expect(locked.status).toBe(401);
+    expect(((await locked.json()) as { message: string }).message).toBe(`Too many failed logins for ${sandbox.reader.tenant}/reader; try again in 1 s.`);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await sandbox.fetch("/user/currentUser", { as: "reader" })).status).toBe(200);
+  });
+
+  it("counts wrong TOTP codes like wrong passwords", async () => {
+    const login = (code: string) =>
+      fetch(`${sandbox.url}/tenant/oauth/token?tenant_id=${sandbox.tfa.tenant}`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "PASSWORD", username: sandbox.tfa.user, password: sandbox.tfa.password, tfa_code: code }).toString(),
+      });
+    const good = totpCode(sandbox.tfa.totpSecret);
+    const bad = String((Number(good) + 500_000) % 1_000_000).padStart(6, "0");
+    for (let i = 0; i < 5; i++) expect((await login(bad)).status).toBe(401);
+    const locked = await login(totpCode(sandbox.tfa.totpSecret));
+    expect(locked.status).toBe(401);
+    expect(((await locked.json()) as { message: string }).message).toMatch(/^Too many failed logins for tfa-user/);
   });
 });

@@ -91,7 +91,7 @@ function resolve(req: IncomingMessage, core: SandboxCore): Route {
   if (name === "") throw new ApiError(404, "general/notFound", "Name the microservice: /service/<contextPath>/...");
 
   const state = core.store.state;
-  const principal = authenticate(req, state);
+  const principal = authenticate(req, state, core.logins);
   if (!principal) throw noAuth();
   const candidates = state.applications.filter((a) => a.type === "MICROSERVICE" && (a.contextPath ?? a.name) === name);
   if (candidates.length === 0) throw new ApiError(404, "general/notFound", `Microservice/${name} not found.`);

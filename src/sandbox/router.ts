@@ -3,6 +3,7 @@ import { authenticate, noAuth, type Principal } from "./auth.js";
 import { forbidden } from "./http.js";
 import type { ServiceRuntime } from "./runtime.js";
 import type { Store } from "./state.js";
+import type { LoginThrottle } from "./login-throttle.js";
 import type { UploadChecker } from "./upload-check.js";
 
 /** What every route handler may use: the state, the sandbox's own address and its services. */
@@ -15,6 +16,8 @@ export interface SandboxCore {
   uploadLimit: number;
   /** The upload checks, run off the server's thread. */
   uploads: UploadChecker;
+  /** Failed logins, for the back-off against guessing. */
+  logins: LoginThrottle;
 }
 
 export interface Call {
@@ -96,7 +99,7 @@ export async function runRoute(match: Match, call: Omit<Call, "params">): Promis
     await route.handle({ ...call, params });
     return;
   }
-  const principal = authenticate(call.req, call.core.store.state);
+  const principal = authenticate(call.req, call.core.store.state, call.core.logins);
   if (!principal) throw noAuth();
   const kind = principal.user.kind;
   if (kind === "bootstrap" && route.access !== "bootstrap") throw forbidden();

@@ -15,6 +15,7 @@ import { tenantRoutes } from "./routes/tenant.js";
 import { binaryRoutes } from "./routes/binaries.js";
 import { createInertRuntime, type ServiceRuntime } from "./runtime.js";
 import { Store, type PersonRole } from "./state.js";
+import { LoginThrottle } from "./login-throttle.js";
 import { UploadChecker } from "./upload-check.js";
 
 export interface SandboxServerOptions {
@@ -93,7 +94,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     await unlock();
     throw error;
   }
-  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit, uploads: new UploadChecker(options.logger) };
+  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit, uploads: new UploadChecker(options.logger), logins: new LoginThrottle() };
   const faults = options.faults ? new Faults() : undefined;
   const limits = options.limits ?? SERVER_LIMITS;
   const server = createServer(
