@@ -1,18 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { memoryBytes, mergeLogs } from "./containers.js";
-
-describe("memoryBytes (platform.md §1.3 units)", () => {
-  it.each([
-    ["512M", 512_000_000],
-    ["256Mi", 256 * 2 ** 20],
-    ["1G", 1e9],
-    ["2Gi", 2 * 2 ** 30],
-    ["1048576", 1_048_576],
-    ["100 K", 100_000],
-  ])("%s is %i bytes", (text, bytes) => {
-    expect(memoryBytes(text)).toBe(bytes);
-  });
-});
+import { logsArgs, logsDocument, mergeLogs } from "./logs.js";
 
 describe("mergeLogs", () => {
   it("interleaves stdout and stderr by time and drops the timestamps", () => {
@@ -22,5 +9,18 @@ describe("mergeLogs", () => {
   });
   it("gives empty logs for a silent container", () => {
     expect(mergeLogs("", "")).toEqual({ logs: "", truncated: false });
+  });
+});
+
+describe("logsArgs and logsDocument (platform.md §3.3 #18)", () => {
+  const now = new Date("2024-05-01T12:00:00.000Z");
+  it("asks up to now, and from dateFrom when given", () => {
+    expect(logsArgs("c1", {}, now)).toEqual(["logs", "--timestamps", "--until", "2024-05-01T12:00:00.000Z", "c1"]);
+    expect(logsArgs("c1", { dateFrom: "2024-05-01T11:00:00Z", dateTo: "2024-05-01T11:30:00Z" }, now)).toEqual([
+      "logs", "--timestamps", "--until", "2024-05-01T11:30:00Z", "--since", "2024-05-01T11:00:00Z", "c1",
+    ]);
+  });
+  it("says the range it covers: from the beginning of time up to now when none was asked", () => {
+    expect(logsDocument("", "", {}, now)).toEqual({ dateFrom: "1970-01-01T00:00:00.000Z", dateTo: "2024-05-01T12:00:00.000Z", logs: "", truncated: false });
   });
 });
