@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { resolve } from "node:path";
+import { readdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import type { Logger } from "../ui/logger.js";
 import { Faults } from "./faults.js";
 import { lockDataDir } from "./lock.js";
@@ -26,8 +27,11 @@ export interface SandboxServerOptions {
   logger: Pick<Logger, "debug" | "warn">;
   /** Enables /__sandbox/faults and /__sandbox/requests (TEAM.md part C). */
   faults: boolean;
-  /** Runs uploaded services; made once the address is known (services call back to it). */
-  createRuntime?: (core: Omit<SandboxCore, "runtime">) => ServiceRuntime;
+  /**
+   * Runs uploaded services; made once the address is known (services call back to it).
+   * `accept` serves a connection that came another way than the TCP port (a relay's socket).
+   */
+  createRuntime?: (core: Omit<SandboxCore, "runtime">, accept: (socket: Socket) => void) => ServiceRuntime;
   /** SERVER_LIMITS unless a test needs them shorter. */
   limits?: ServerLimits;
 }
@@ -90,6 +94,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   let store: Store;
   try {
     store = await Store.open(dataDir);
+    await removeUnfinishedUploads(dataDir);
   } catch (error) {
     await unlock();
     throw error;
@@ -124,7 +129,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   }
   const { port } = server.address() as AddressInfo;
   core.baseUrl = `http://127.0.0.1:${port}`;
-  if (options.createRuntime) core.runtime = options.createRuntime(core);
+  if (options.createRuntime) core.runtime = options.createRuntime(core, (socket) => server.emit("connection", socket));
   return {
     url: core.baseUrl,
     store,
@@ -213,6 +218,16 @@ function cutWhenBodyLate(req: IncomingMessage, res: ServerResponse, socket: Sock
 function lingerThenClose(req: IncomingMessage, socket: Socket): void {
   req.resume();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/**
+ * Uploads stream to temporary files beside the binaries (binaries.ts), removed when the upload
+ * ends or the process exits; a process killed outright leaves them, and they go here.
+ */
+async function removeUnfinishedUploads(dataDir: string): Promise<void> {
+  const dir = join(dataDir, "binaries");
+  const names = await readdir(dir).catch(() => []);
+  for (const name of names.filter((n) => n.startsWith(".") && n.endsWith(".tmp"))) await rm(join(dir, name), { force: true });
 }
 
 function listen(server: Server, port: number): Promise<void> {
