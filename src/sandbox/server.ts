@@ -75,7 +75,8 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-const ROUTES: readonly Route[] = [
+/** Every API route the sandbox serves; new APIs add theirs here. */
+export const ROUTES: readonly Route[] = [
   ...tenantRoutes,
   ...subscriptionRoutes,
   ...applicationRoutes,
