@@ -1,5 +1,6 @@
 import { defineConfig } from "vitest/config";
 
+/** Stress tests (test/stress/) have their own config, vitest.stress.config.ts: `npm run test:stress`. */
 export default defineConfig({
   test: {
     projects: [
@@ -14,6 +15,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/stress/**"],
           globalSetup: ["test/helpers/global-setup.ts"],
           // These spawn the built CLI, container engines and servers: give them room.
           testTimeout: 180_000,

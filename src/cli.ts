@@ -1,5 +1,7 @@
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { UsageError } from "./errors.js";
 import type { Context, GlobalOptions } from "./context.js";
+import type { CommandName, CommandOptions } from "./options.js";
 import type { CommandResult } from "./result.js";
 
 /**
@@ -31,9 +33,11 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .configureOutput({ writeOut, writeErr, outputError: () => {} })
     .exitOverride();
 
+  /** Runs `body` with the command's options parsed by its schema (src/options.ts) and its positional arguments. */
   const action =
-    <A extends unknown[]>(body: (ctx: Context, ...args: A) => Promise<CommandResult>) =>
+    <K extends CommandName, A extends unknown[]>(name: K, body: (ctx: Context, options: CommandOptions[K], ...args: A) => Promise<CommandResult>) =>
     async (...args: unknown[]) => {
+      // commander passes the positional arguments, then the options, then the command.
       const command = args[args.length - 1] as Command;
       const all = command.optsWithGlobals();
       const globals: GlobalOptions = {
@@ -43,8 +47,11 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
         color: all.color !== false,
         yes: Boolean(all.yes),
       };
-      const positional = args.slice(0, -1) as A;
-      await run((ctx) => body(ctx, ...positional), globals);
+      const positional = args.slice(0, -2) as A;
+      await run(async (ctx) => {
+        const { parseOptions } = await import("./options.js");
+        return body(ctx, parseOptions(name, command.opts()), ...positional);
+      }, globals);
     };
 
   const declare = (name: string, description: string, examples: string[]) =>
@@ -69,9 +76,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .option("--no-install", "skip npm install")
     .option("--no-git", "skip git init")
     .action(
-      action(async (ctx, dir: string | undefined, options: import("./commands/init.js").InitOptions) =>
-        (await import("./commands/init.js")).init(dir, options, ctx),
-      ),
+      action("init", async (ctx, options, dir: string | undefined) => (await import("./commands/init.js")).init(dir, options, ctx)),
     );
 
   declare("validate", "check a manifest, a project directory or a built zip", [
@@ -82,9 +87,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .argument("[path]", "project directory, manifest file or .zip", ".")
     .option("--strict", "treat warnings as errors")
     .action(
-      action(async (ctx, path: string, options: import("./commands/validate.js").ValidateOptions) =>
-        (await import("./commands/validate.js")).validate(path, options, ctx),
-      ),
+      action("validate", async (ctx, options, path: string) => (await import("./commands/validate.js")).validate(path, options, ctx)),
     );
 
   addBuildOptions(
@@ -93,9 +96,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
       "c8y-ms build ./service --build-arg BASE_IMAGE=node:22-alpine --no-cache",
     ]).argument("[dir]", "project directory", "."),
   ).action(
-    action(async (ctx, dir: string, options: import("./commands/build.js").BuildOptions) =>
-      (await import("./commands/build.js")).build(dir, options, ctx),
-    ),
+    action("build", async (ctx, options, dir: string) => (await import("./commands/build.js")).build(dir, options, ctx)),
   );
 
   addPackOptions(
@@ -107,9 +108,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
       ]).argument("[dir]", "project directory", "."),
     ),
   ).action(
-    action(async (ctx, dir: string, options: import("./commands/pack.js").PackOptions) =>
-      (await import("./commands/pack.js")).pack(dir, options, ctx),
-    ),
+    action("pack", async (ctx, options, dir: string) => (await import("./commands/pack.js")).pack(dir, options, ctx)),
   );
 
   addConnectionOptions(
@@ -129,9 +128,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .option("--wait", "wait until the service reports Up")
     .option("--timeout <seconds>", "how long --wait waits", positiveInteger, 300)
     .action(
-      action(async (ctx, target: string, options: import("./commands/deploy.js").DeployOptions) =>
-        (await import("./commands/deploy.js")).deploy(target, options, ctx),
-      ),
+      action("deploy", async (ctx, options, target: string) => (await import("./commands/deploy.js")).deploy(target, options, ctx)),
     );
 
   addConnectionOptions(
@@ -140,9 +137,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .argument("<name>", "application name")
     .argument("[tenants...]", "tenant ids (default: the current tenant)")
     .action(
-      action(async (ctx, name: string, tenants: string[], options: import("./commands/subscribe.js").SubscribeOptions) =>
-        (await import("./commands/subscribe.js")).subscribe(name, tenants, options, ctx),
-      ),
+      action("subscribe", async (ctx, options, name: string, tenants: string[]) => (await import("./commands/subscribe.js")).subscribe(name, tenants, options, ctx)),
     );
 
   addConnectionOptions(
@@ -151,25 +146,19 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .argument("<name>", "application name")
     .argument("[tenants...]", "tenant ids (default: the current tenant)")
     .action(
-      action(async (ctx, name: string, tenants: string[], options: import("./commands/subscribe.js").SubscribeOptions) =>
-        (await import("./commands/subscribe.js")).unsubscribe(name, tenants, options, ctx),
-      ),
+      action("unsubscribe", async (ctx, options, name: string, tenants: string[]) => (await import("./commands/subscribe.js")).unsubscribe(name, tenants, options, ctx)),
     );
 
   addConnectionOptions(declare("delete", "delete a microservice application", ["c8y-ms delete my-service", "c8y-ms delete my-service --yes"]))
     .argument("<name>", "application name")
     .action(
-      action(async (ctx, name: string, options: import("./commands/delete.js").DeleteOptions) =>
-        (await import("./commands/delete.js")).deleteApplication(name, options, ctx),
-      ),
+      action("delete", async (ctx, options, name: string) => (await import("./commands/delete.js")).deleteApplication(name, options, ctx)),
     );
 
   addConnectionOptions(declare("status", "show application, version, subscriptions and instance status", ["c8y-ms status my-service", "c8y-ms status my-service --json"]))
     .argument("<name>", "application name")
     .action(
-      action(async (ctx, name: string, options: import("./commands/status.js").StatusOptions) =>
-        (await import("./commands/status.js")).status(name, options, ctx),
-      ),
+      action("status", async (ctx, options, name: string) => (await import("./commands/status.js")).status(name, options, ctx)),
     );
 
   declare("sandbox", "start a local Cumulocity platform sandbox", [
@@ -189,17 +178,13 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .option("--faults", "enable the fault-injection endpoint (for tests)")
     .option("--upload-limit <bytes>", "largest accepted upload in bytes (default: the platform's 500 MB)", byteCount)
     .action(
-      action(async (ctx, options: import("./commands/sandbox.js").SandboxOptions) =>
-        (await import("./commands/sandbox.js")).sandbox(options, ctx),
-      ),
+      action("sandbox", async (ctx, options) => (await import("./commands/sandbox.js")).sandbox(options, ctx)),
     );
 
   addConnectionOptions(declare("doctor", "check Node.js, the container engine and the platform connection", ["c8y-ms doctor", "c8y-ms doctor --json"]))
     .addOption(new Option("--engine <engine>", "container engine").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
     .action(
-      action(async (ctx, options: import("./commands/doctor.js").DoctorOptions) =>
-        (await import("./commands/doctor.js")).doctor(options, ctx),
-      ),
+      action("doctor", async (ctx, options) => (await import("./commands/doctor.js")).doctor(options, ctx)),
     );
 
   return program;
@@ -262,4 +247,29 @@ function byteCount(value: string): number {
 
 function compressionLevel(value: string): number {
   return integerIn(0, 9, value);
+}
+
+/**
+ * Commander's own errors in the shape of every other error: a usage error (exit 2) naming the
+ * command's usage, or "silent" for help and version, which commander printed already.
+ * Anything else is not commander's: undefined.
+ */
+export function usageErrorOf(error: unknown, argv: readonly string[], program: Command): UsageError | "silent" | undefined {
+  if (!(error instanceof CommanderError)) return undefined;
+  if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return "silent";
+  const sub = program.commands.find((c) => c.name() === argv.find((a) => !a.startsWith("-")));
+  const usage = sub ? `c8y-ms ${sub.name()} ${sub.usage()}` : `c8y-ms ${program.usage()}`;
+  // `--password=...` typed by mistake: name the option, never echo its value.
+  const message = error.message.replace(/^error:\s*/, "").replace(/\s*\n\s*/g, " ").replace(/'(--?[^'=\s]+)=[^']*'/g, "'$1'");
+  const help = `Usage: ${usage}\nRun \`c8y-ms ${sub ? `${sub.name()} ` : ""}--help\` for every option.`;
+  const secretFlag = error.code === "commander.unknownOption" && /pass|token|secret/i.test(message);
+  return new UsageError(capitalize(message), {
+    hint: secretFlag
+      ? `c8y-ms takes no password or token as a flag (shell history and CI logs keep them): set C8Y_PASSWORD or C8Y_TOKEN, or pipe the password to --password-stdin.\n${help}`
+      : help,
+  });
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

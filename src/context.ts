@@ -1,6 +1,7 @@
 import type { Exec } from "./exec.js";
 import { createExec } from "./exec.js";
-import { Redactor } from "./secrets.js";
+import { readDotenv } from "./fs/dotenv.js";
+import type { Redactor } from "./secrets.js";
 import { createColors } from "./ui/color.js";
 import { createLogger, type Logger } from "./ui/logger.js";
 import { createProgressFactory, type ProgressFactory } from "./ui/progress.js";
@@ -24,6 +25,10 @@ export interface GlobalOptions {
 export interface Context {
   cwd: string;
   env: Env;
+  /** The `.env` file of the working directory (empty when there is none), read when first asked for. */
+  dotenv(): Promise<Env>;
+  /** c8y-ms's own version, for the user agent. */
+  version: string;
   logger: Logger;
   progress: ProgressFactory;
   prompter: Prompter;
@@ -52,14 +57,26 @@ export function isInteractive(proc: ProcessLike): boolean {
   return Boolean(proc.stdin.isTTY) && Boolean(proc.stderr.isTTY) && !inCi;
 }
 
-export function createContext(options: GlobalOptions, proc: ProcessLike, signal: AbortSignal, redactor = new Redactor()): Context {
+export interface ContextOptions {
+  options: GlobalOptions;
+  proc: ProcessLike;
+  signal: AbortSignal;
+  redactor: Redactor;
+  version: string;
+}
+
+export function createContext({ options, proc, signal, redactor, version }: ContextOptions): Context {
   const colors = createColors(proc.env, !options.color);
   const quiet = options.quiet && !options.verbose;
   const logger = createLogger({ stream: proc.stderr, colors, redactor, verbose: options.verbose, quiet });
   const interactive = isInteractive(proc);
+  const cwd = proc.cwd();
+  let dotenv: Promise<Env> | undefined;
   return {
-    cwd: proc.cwd(),
+    cwd,
     env: proc.env,
+    dotenv: () => (dotenv ??= readDotenv(cwd)),
+    version,
     logger,
     progress: createProgressFactory({ stream: proc.stderr, redactor, quiet }),
     prompter: createPrompter({ interactive, yes: options.yes, signal }),

@@ -82,28 +82,24 @@ export function createExec(logger: Pick<Logger, "debug">): Exec {
       });
       if (options.input !== undefined && typeof options.input !== "string") options.input.pipe(child.stdin!);
 
-      const stdoutChunks: string[] = [];
-      const stderrChunks: string[] = [];
+      // execa decodes and splits the output: a line never ends inside a UTF-8 character,
+      // however the bytes were chunked. Newlines are kept so captured stdout is exact.
+      const stdoutLines: string[] = [];
+      const stderrLines: string[] = [];
       const collect = async (stream: "stdout" | "stderr", sink: string[], keep: boolean) => {
-        const source = child[stream];
-        if (!source) return;
-        let pending = "";
-        for await (const chunk of source) {
-          const text = pending + String(chunk);
-          const lines = text.split(/\r?\n|\r/);
-          pending = lines.pop() ?? "";
-          for (const line of lines) remember(line, stream);
-          if (keep) sink.push(String(chunk));
+        for await (const line of child.iterable({ from: stream, preserveNewlines: true })) {
+          if (keep) sink.push(line);
+          // A progress bar redraws its line with bare carriage returns: each redraw is a line of its own.
+          for (const part of line.replace(/\r?\n$/, "").split("\r")) remember(part, stream);
         }
-        if (pending) remember(pending, stream);
       };
-      const [result] = await Promise.all([child, collect("stdout", stdoutChunks, capture), collect("stderr", stderrChunks, true)]);
+      const [result] = await Promise.all([child, collect("stdout", stdoutLines, capture), collect("stderr", stderrLines, true)]);
 
       if (result.isCanceled || options.signal?.aborted) throw new CancelledError();
       const notFound = (result.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
       if (notFound) throw new CommandNotFoundError(command);
       if (result.failed) throw new CommandFailedError(command, args, result.exitCode, tail);
-      return { stdout: stdoutChunks.join(""), stderr: stderrChunks.join(""), tail };
+      return { stdout: stdoutLines.join(""), stderr: stderrLines.join(""), tail };
     },
   };
 }

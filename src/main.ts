@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
-import { CommanderError } from "commander";
-import { createProgram, type RunCommand } from "./cli.js";
+import { createProgram, usageErrorOf, type RunCommand } from "./cli.js";
 import type { Context } from "./context.js";
 import { CliError, ExitCode, UsageError } from "./errors.js";
 import { Redactor } from "./secrets.js";
@@ -35,19 +34,20 @@ export async function main(argv: string[]): Promise<void> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
+  const pkg = readPackage();
   const run: RunCommand = async (body, globals) => {
     const { createContext } = await import("./context.js");
-    ctx = createContext(globals, process, controller.signal, redactor);
+    ctx = createContext({ options: globals, proc: process, signal: controller.signal, redactor, version: pkg.version });
     const result = await body(ctx);
     // `data: undefined`: the command printed its document itself (sandbox prints it when ready).
     if (globals.json && result.data !== undefined) ctx.stdout.write(`${ctx.redactor.redact(JSON.stringify(result.data, null, 2))}\n`);
-    else if (result.line !== undefined) ctx.stdout.write(`${ctx.redactor.redact(result.line)}\n`);
+    else if (result.line !== undefined) ctx.stdout.write(`${ctx.redactor.redact(typeof result.line === "function" ? result.line() : result.line)}\n`);
     if (result.exitCode !== undefined) outcome.exitCode = result.exitCode;
   };
 
   const outcome: Outcome = { exitCode: ExitCode.Ok };
   const program = createProgram({
-    version: readVersion(),
+    version: pkg.version,
     run,
     writeOut: (text) => process.stdout.write(text),
     writeErr: (text) => process.stderr.write(text),
@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<void> {
     if (controller.signal.aborted) outcome.exitCode = ExitCode.Interrupted;
   } catch (caught) {
     const error = controller.signal.aborted && !(caught instanceof CliError) ? new CliError("Interrupted.") : caught;
-    outcome.exitCode = report(toReportable(error, argv, program), { json: ctx?.options.json ?? wantsJson, ctx, redactor });
+    outcome.exitCode = report(toReportable(error, argv, program), { json: ctx?.options.json ?? wantsJson, ctx, redactor, pkg });
     if (controller.signal.aborted) outcome.exitCode = ExitCode.Interrupted;
   }
   await flush(process.stdout);
@@ -68,34 +68,21 @@ export async function main(argv: string[]): Promise<void> {
 
 type Reportable = CliError | { unexpected: unknown } | { silent: true };
 
-function toReportable(error: unknown, argv: string[], program: import("commander").Command): Reportable {
+function toReportable(error: unknown, argv: string[], program: Parameters<typeof usageErrorOf>[2]): Reportable {
   if (error instanceof CliError) return error;
-  if (error instanceof CommanderError) {
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
-      return { silent: true };
-    }
-    const sub = program.commands.find((c) => c.name() === argv.find((a) => !a.startsWith("-")));
-    const usage = sub ? `c8y-ms ${sub.name()} ${sub.usage()}` : `c8y-ms ${program.usage()}`;
-    // `--password=...` typed by mistake: name the option, never echo its value.
-    const message = error.message.replace(/^error:\s*/, "").replace(/\s*\n\s*/g, " ").replace(/'(--?[^'=\s]+)=[^']*'/g, "'$1'");
-    const help = `Usage: ${usage}\nRun \`c8y-ms ${sub ? `${sub.name()} ` : ""}--help\` for every option.`;
-    const secretFlag = error.code === "commander.unknownOption" && /pass|token|secret/i.test(message);
-    return new UsageError(capitalize(message), {
-      hint: secretFlag
-        ? `c8y-ms takes no password or token as a flag (shell history and CI logs keep them): set C8Y_PASSWORD or C8Y_TOKEN, or pipe the password to --password-stdin.\n${help}`
-        : help,
-    });
-  }
-  return { unexpected: error };
+  const usage = usageErrorOf(error, argv, program);
+  if (usage === "silent") return { silent: true };
+  return usage ?? { unexpected: error };
 }
 
 interface ReportOptions {
   json: boolean;
   ctx: Context | undefined;
   redactor: Redactor;
+  pkg: PackageInfo;
 }
 
-function report(error: Reportable, { json, ctx, redactor }: ReportOptions): number {
+function report(error: Reportable, { json, ctx, redactor, pkg }: ReportOptions): number {
   if ("silent" in error) return ExitCode.Ok;
   const clean = (text: string) => redactor.redact(text);
   const debug = Boolean(ctx?.options.verbose) || process.env.C8Y_MS_DEBUG === "1";
@@ -112,7 +99,7 @@ function report(error: Reportable, { json, ctx, redactor }: ReportOptions): numb
     const unexpected = error.unexpected;
     code = "UNEXPECTED";
     message = `Unexpected error: ${unexpected instanceof Error ? unexpected.message : String(unexpected)}`;
-    hint = debug ? "This is a bug in c8y-ms; please report it with the output above." : "Run again with --verbose for details.";
+    hint = bugReportHint(pkg, debug);
     exitCode = ExitCode.Failure;
     if (debug && unexpected instanceof Error) stack = unexpected.stack;
   }
@@ -129,13 +116,23 @@ function report(error: Reportable, { json, ctx, redactor }: ReportOptions): numb
   return exitCode;
 }
 
-function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
+export interface PackageInfo {
+  version: string;
+  /** Where bugs are reported: package.json `bugs` (a URL, or `{url}`), when it names one. */
+  bugs: string | undefined;
 }
 
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+function readPackage(): PackageInfo {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string; bugs?: string | { url?: string } };
+  return { version: pkg.version, bugs: typeof pkg.bugs === "string" ? pkg.bugs : pkg.bugs?.url };
+}
+
+/** As changesets does for an internal error: the versions a maintainer needs, and where to tell them. */
+export function bugReportHint(pkg: PackageInfo, debug: boolean): string {
+  const versions = `c8y-ms ${pkg.version}, Node.js ${process.version}, ${process.platform} ${process.arch}`;
+  const where = pkg.bugs ? `at ${pkg.bugs}` : "to the maintainers of c8y-ms";
+  const details = debug ? "the output above" : "the output of the same command run again with --verbose";
+  return `This is a bug in c8y-ms (${versions}). Please report it ${where}, with the command you ran and ${details}.`;
 }
 
 function flush(stream: NodeJS.WritableStream): Promise<void> {

@@ -7,7 +7,7 @@ import { LineIndex } from "../src/manifest/source.js";
 import { CORPUS_DIR } from "./helpers/paths.js";
 
 /**
- * Every real-world manifest of ../shared/corpus/manifests, validated as it is (never edited).
+ * Every real-world manifest of test/fixtures/corpus (sources in its SOURCES.tsv), validated as it is (never edited).
  * Each row: the errors and warnings we report, as "rule pointer", and why (SOURCES.tsv notes).
  * EXPECTED.tsv is the corpus oracle for errors; it is checked separately below.
  */

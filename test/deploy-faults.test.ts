@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { DeployResult } from "../src/commands/deploy.js";
+import type { DeployResult } from "../src/pipeline/deploy.js";
 import { execa } from "execa";
 import { baseEnv, runCli } from "./helpers/cli.js";
 import { CLI_BIN } from "./helpers/paths.js";

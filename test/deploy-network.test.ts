@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeployResult } from "../src/commands/deploy.js";
+import type { DeployResult } from "../src/pipeline/deploy.js";
 import { runCli } from "./helpers/cli.js";
 import { startHttpProxy, type HttpProxy } from "./helpers/http-proxy.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";

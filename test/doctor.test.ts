@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkArchiveFormat, checkNode, type DoctorResult } from "../src/commands/doctor.js";
+import { checkArchiveFormat, checkNode, type DoctorResult } from "../src/pipeline/doctor.js";
 import type { Exec } from "../src/exec.js";
 import { runCli } from "./helpers/cli.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkUploadZip } from "../src/archive/upload-zip.js";
-import type { PackResult } from "../src/commands/pack.js";
+import { checkBundleFile } from "../src/bundle/check.js";
+import type { PackResult } from "../src/pipeline/pack.js";
 import { openZip } from "../src/archive/zip-reader.js";
 import { runCli } from "./helpers/cli.js";
 import { dockerArchive, syntheticImage } from "./helpers/images.js";
@@ -71,8 +71,8 @@ describe("pack with docker (platform.md §2)", () => {
     expect(packed).toMatchObject({ file: join(projectDir, "dist", `${NAME}-1.0.0.zip`), image: { ref: TAG, architecture: "amd64" }, upToDate: false });
     expect(packed.image.id).toBe(await dockerId(TAG));
 
-    const report = await checkUploadZip(packed.file);
-    expect(report.diagnostics).toEqual([]);
+    const report = await checkBundleFile(packed.file);
+    expect([...report.errors, ...report.warnings]).toEqual([]);
     expect(report.image?.images).toMatchObject([{ repoTags: [TAG], id: packed.image.id, os: "linux", architecture: "amd64", exposedPorts: ["80/tcp"] }]);
     const zip = await openZip(packed.file);
     expect(zip.entries.map((e) => e.name)).toEqual(["cumulocity.json", "image.tar"]);
@@ -158,7 +158,7 @@ describe("pack with podman", () => {
     expect(run.exitCode).toBe(0);
     const result = run.json<PackResult>();
     expect(result.image).toMatchObject({ ref: `localhost/${TAG}`, architecture: "amd64" });
-    expect((await checkUploadZip(result.file)).diagnostics).toEqual([]);
+    expect(await checkBundleFile(result.file)).toMatchObject({ errors: [], warnings: [] });
     created.docker.add(`localhost/${TAG}`);
     expect(await loadIntoDocker(result.file)).toBe(`Loaded image: localhost/${TAG}`);
   });
@@ -170,8 +170,8 @@ describe("pack with podman", () => {
     expect(run.stderr).toContain("Converting oci-layout to docker-archive");
     expect(run.exitCode).toBe(0);
     const result = run.json<PackResult>();
-    const report = await checkUploadZip(result.file);
-    expect(report.diagnostics).toEqual([]);
+    const report = await checkBundleFile(result.file);
+    expect([...report.errors, ...report.warnings]).toEqual([]);
     expect(report.image?.format).toBe("docker-archive");
     await execa("docker", ["rmi", "--force", `localhost/${TAG}`], { reject: false });
     expect(await loadIntoDocker(result.file)).toBe(`Loaded image: localhost/${TAG}`);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../src/errors.js";
 import { runCli } from "./helpers/cli.js";
 import { REPO_ROOT } from "./helpers/paths.js";
 
@@ -33,6 +34,11 @@ describe("README.md", () => {
     const ci = readFileSync(join(REPO_ROOT, ".ci", "run"), "utf8");
     expect(ci).toMatch(/^npm run test:all$/m);
     expect(ci).toMatch(/^npm run demo$/m);
+  });
+
+  it("lists every error code with its exit code, as src/errors.ts has them", () => {
+    const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| /gm)].map((m) => [m[1], Number(m[2])]);
+    expect(rows).toEqual(Object.entries(ERROR_CODES).map(([code, { exitCode }]) => [code, exitCode]));
   });
 
   it("documents every command, and only flags that the command has", async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StatusResult } from "../src/commands/status.js";
+import type { StatusResult } from "../src/pipeline/status.js";
 import { runCli } from "./helpers/cli.js";
 import { createApplication } from "./helpers/platform-state.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";

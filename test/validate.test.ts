@@ -31,6 +31,21 @@ describe("c8y-ms validate (spec/cli.md)", () => {
     expect(run.stderr).toBe("✖ svc/cumulocity.json did not pass validation: 2 errors, 1 warning.");
   });
 
+  it("reports 32,953 problems in full, as text and as JSON (rendering is one pass, skipped under --json)", async () => {
+    const count = 32_953;
+    const requiredRoles = Array.from({ length: count }, (_, i) => `bad role ${i}`);
+    const dir = await tempDir({ "cumulocity.json": json({ ...VALID, requiredRoles }) });
+    const text = await runCli(["validate"], { cwd: dir });
+    expect(text.exitCode).toBe(3);
+    const lines = text.stdout.split("\n");
+    expect(lines).toHaveLength(count + 1);
+    expect(lines[0]).toBe(`cumulocity.json: ${count} errors, 0 warnings`);
+    expect(lines.at(-1)).toMatch(new RegExp(`^cumulocity\\.json:\\d+:5  /requiredRoles/${count - 1}  error: "bad role ${count - 1}" is not a permission string .*\\[role-format\\]$`));
+    const body = (await runCli(["validate", "--json"], { cwd: dir })).json<ValidateJson>();
+    expect(body.errors).toHaveLength(count);
+    expect(body.errors.map((d) => d.pointer)).toEqual(requiredRoles.map((_, i) => `/requiredRoles/${i}`));
+  });
+
   it("prints exactly {valid, errors, warnings} with --json, diagnostics as {file, line, column, pointer, message, rule}", async () => {
     const dir = await tempDir({ "cumulocity.json": json({ ...VALID, apiVersion: "1", replicas: 1 }) });
     const run = await runCli(["validate", "--json"], { cwd: dir });

@@ -6,8 +6,6 @@ import { withSession } from "../platform/session.js";
 import { readStatus } from "../platform/status.js";
 import type { CommandResult } from "../result.js";
 
-export type DeleteOptions = ConnectionOptions;
-
 export interface DeleteResult {
   application: { id: string; name: string };
   deleted: boolean;
@@ -17,7 +15,7 @@ export interface DeleteResult {
  * `c8y-ms delete <name>`: asks first, naming the tenants that lose the service; without a
  * terminal only `--yes` deletes (the prompter fails with exit 2 otherwise).
  */
-export async function deleteApplication(name: string, options: DeleteOptions, ctx: Context): Promise<CommandResult> {
+export async function deleteApplication(name: string, options: ConnectionOptions, ctx: Context): Promise<CommandResult> {
   return withSession(options, ctx, async ({ client, tenant }) => {
     const app = await requireOwnedApplication(client, name, tenant);
     const subscribers = await readStatus(client, app).then(

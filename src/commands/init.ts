@@ -1,50 +1,27 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, relative, resolve } from "node:path";
 import type { Context } from "../context.js";
+import type { CommandOptions } from "../options.js";
 import { CancelledError, UsageError } from "../errors.js";
-import { CommandFailedError, CommandNotFoundError, shellQuote } from "../exec.js";
 import type { CommandResult } from "../result.js";
-import { findManifestFile, loadManifest } from "../manifest/load.js";
 import { DEFAULT_PROVIDER, ISOLATIONS, nameProblem, parseRoles, type Answers, type Isolation } from "../scaffold/answers.js";
 import { findTemplate, listTemplates, type Template } from "../scaffold/catalog.js";
-import { CreatedPaths, scaffold } from "../scaffold/scaffold.js";
+import { createProject, type CreatedProject } from "../pipeline/create-project.js";
 import { formatTable } from "../ui/format.js";
 
-export interface InitOptions {
-  template?: string;
-  listTemplates?: boolean;
-  name?: string;
-  isolation?: Isolation;
-  /** Comma-separated, e.g. "ROLE_INVENTORY_READ,ROLE_ALARM_ADMIN". */
-  requiredRoles?: string;
-  provider?: string;
-  force?: boolean;
-  /** false with --no-install. */
-  install: boolean;
-  /** false with --no-git. */
-  git: boolean;
-}
+type InitOptions = CommandOptions["init"];
 
-/** What happened to an optional step: `failed` steps are warnings, the project is complete. */
-type StepStatus = "done" | "skipped" | "failed";
-
-export interface InitResult {
+/** The `--json` document of `c8y-ms init`. */
+export interface InitResult extends CreatedProject {
   dir: string;
   name: string;
   template: string;
   isolation: Isolation;
-  files: string[];
-  /** Template files not written because they already existed (only with --force). */
-  skipped: string[];
-  install: StepStatus;
-  git: StepStatus;
-  nextSteps: string[];
 }
 
 /**
- * `c8y-ms init [dir]`: asks for what the flags did not say, writes the template, then installs
- * dependencies and makes a git repository. A failure or Ctrl-C before the end removes everything
- * init created; a failed install or git step only warns, because the project itself is complete.
+ * `c8y-ms init [dir]`: asks for what the flags did not say, then creates the project
+ * (src/pipeline/create-project.ts) and says what to run next.
  */
 export async function init(dir: string | undefined, options: InitOptions, ctx: Context): Promise<CommandResult> {
   const templates = await listTemplates();
@@ -58,29 +35,13 @@ export async function init(dir: string | undefined, options: InitOptions, ctx: C
   // 2. The directory: new, empty, or (with --force) shared with files that are kept.
   await prepareDirectory(targetDir, shown, Boolean(options.force), ctx);
 
-  const created = new CreatedPaths();
-  try {
-    // 3. The files.
-    ctx.logger.step(`Scaffolding ${answers.name} from the ${template.id} template in ${shown}`);
-    const { files, skipped } = await scaffold({ template, targetDir, answers, created, signal: ctx.signal });
-    for (const path of skipped) ctx.logger.warn(keptFileWarning(path));
-    ctx.logger.success(`Created ${files.length} files in ${shown}`);
-
-    // 4. Optional steps.
-    const install = await installDependencies(template, targetDir, options.install, created, ctx);
-    const git = await initGit(targetDir, options.git, created, ctx);
-
-    // 5. What to run next.
-    const nextSteps = nextCommands(template, relative(ctx.cwd, targetDir), install !== "done", await packedZip(targetDir), cliInvocation(ctx.env));
-    ctx.logger.info("");
-    ctx.logger.info("Next steps:");
-    for (const line of nextStepLines(nextSteps)) ctx.logger.info(`  ${line}`);
-    const data: InitResult = { dir: targetDir, name: answers.name, template: template.id, isolation: answers.isolation, files, skipped, install, git, nextSteps };
-    return { data };
-  } catch (error) {
-    await created.removeAll();
-    throw error;
-  }
+  // 3. The project (files, dependencies, git), and what to run next.
+  const project = await createProject({ template, targetDir, shown, answers, install: options.install, git: options.git }, ctx);
+  ctx.logger.info("");
+  ctx.logger.info("Next steps:");
+  for (const line of nextStepLines(project.nextSteps)) ctx.logger.info(`  ${line}`);
+  const data: InitResult = { dir: targetDir, name: answers.name, template: template.id, isolation: answers.isolation, ...project };
+  return { data };
 }
 
 function templateList(templates: readonly Template[]): CommandResult {
@@ -186,104 +147,13 @@ async function prepareDirectory(targetDir: string, shown: string, force: boolean
   });
 }
 
-async function installDependencies(template: Template, targetDir: string, wanted: boolean, created: CreatedPaths, ctx: Context): Promise<StepStatus> {
-  if (!template.install) return "skipped";
-  const [command, ...args] = template.install as [string, ...string[]];
-  const shown = template.install.join(" ");
-  if (!wanted) return "skipped";
-  await trackNew(resolve(targetDir, "node_modules"), created);
-  const progress = ctx.progress(`Installing dependencies (${shown})`);
-  try {
-    await ctx.exec.run(command, args, { cwd: targetDir, signal: ctx.signal });
-    progress.done();
-    return "done";
-  } catch (error) {
-    progress.fail();
-    if (error instanceof CommandNotFoundError || error instanceof CommandFailedError) {
-      ctx.logger.warn(`${shown} failed: ${stepFailure(error)} The project is complete; run \`${shown}\` in it yourself.`);
-      return "failed";
-    }
-    throw error;
-  }
-}
 
-async function initGit(targetDir: string, wanted: boolean, created: CreatedPaths, ctx: Context): Promise<StepStatus> {
-  if (!wanted) return "skipped";
-  const git = (args: string[]) => ctx.exec.run("git", args, { cwd: targetDir, signal: ctx.signal });
-  try {
-    // Inside an existing repository (a monorepo, a fresh clone) the files simply join it.
-    const inside = await git(["rev-parse", "--is-inside-work-tree"]).then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof CommandFailedError) return false;
-        throw error;
-      },
-    );
-    if (inside) {
-      ctx.logger.info("The project is inside a git repository already: no new one made.");
-      return "skipped";
-    }
-    await trackNew(resolve(targetDir, ".git"), created);
-    await git(["init", "--quiet"]);
-    await git(["add", "--all"]);
-  } catch (error) {
-    if (!(error instanceof CommandNotFoundError || error instanceof CommandFailedError)) throw error;
-    ctx.logger.warn(`No git repository made: ${stepFailure(error)}`);
-    return "failed";
-  }
-  try {
-    await git(["commit", "--quiet", "--message", "Initial commit from c8y-ms init"]);
-  } catch (error) {
-    if (!(error instanceof CommandFailedError)) throw error;
-    // Typically no user.name/user.email configured: the repository is there, the files are staged.
-    ctx.logger.warn(`Made a git repository, but the first commit failed: ${stepFailure(error)} The files are staged; commit them yourself.`);
-    return "failed";
-  }
-  ctx.logger.success("Made a git repository with a first commit");
-  return "done";
-}
 
-function keptFileWarning(path: string): string {
-  if (path === "package-lock.json") return "Kept the existing package.json, so the template's package-lock.json was not written either: run npm install to make one that matches.";
-  const kept = `Kept the existing ${path}; the template's version was not written.`;
-  return path === "cumulocity.json" ? `${kept} Its name, isolation, roles and provider stay as they are there.` : kept;
-}
 
-/** A path a step is about to create is taken back with the rest if init fails later. */
-async function trackNew(path: string, created: CreatedPaths): Promise<void> {
-  if (!(await stat(path).then(() => true, () => false))) created.add(path);
-}
 
-function stepFailure(error: CommandNotFoundError | CommandFailedError): string {
-  if (error instanceof CommandNotFoundError) return `${error.command} is not installed (not on PATH).`;
-  const last = error.tail.filter((line) => line.trim()).at(-1);
-  return `${error.message}${last ? ` ${last.trim()}` : ""}`;
-}
 
-/** `npx c8y-ms init` leaves nothing on PATH: the next steps then go through npx too. */
-function cliInvocation(env: Context["env"]): string {
-  return env.npm_command === "exec" ? "npx c8y-ms" : "c8y-ms";
-}
 
-/**
- * `relativeDir` is "" when the project is the working directory. Deploy takes the zip pack
- * wrote: given the directory it would build again, without pack's build arguments.
- */
-function nextCommands(template: Template, relativeDir: string, needsInstall: boolean, zip: string | undefined, cli: string): string[] {
-  const commands: string[] = [];
-  if (relativeDir !== "") commands.push(`cd ${shellQuote(relativeDir)}`);
-  if (needsInstall && template.install) commands.push(template.install.join(" "));
-  const steps = ["validate", `pack --build-arg BASE_IMAGE=${template.baseImage}`, "sandbox", zip ? `deploy ${zip} --wait` : "deploy --wait"];
-  commands.push(...steps.map((step) => `${cli} ${step}`));
-  return commands;
-}
 
-/** Where `c8y-ms pack` writes the zip (spec/cli.md), from the project's manifest: init's, or one --force kept. */
-async function packedZip(projectDir: string): Promise<string | undefined> {
-  const file = await findManifestFile(projectDir);
-  const manifest = file ? (await loadManifest(file).catch(() => undefined))?.manifest : undefined;
-  return manifest?.name ? `dist/${manifest.name}-${manifest.version}.zip` : undefined;
-}
 
 /** What each c8y-ms step does, for people reading the next steps. */
 const STEP_NOTES: Readonly<Record<string, string>> = {

@@ -1,31 +1,20 @@
 import { resolve } from "node:path";
-import { PLATFORM_ZIP_LIMIT_BYTES } from "../archive/upload-zip.js";
+import { PLATFORM_ZIP_LIMIT_BYTES } from "../bundle/limits.js";
 import type { Context } from "../context.js";
 import { CliError } from "../errors.js";
+import type { CommandOptions } from "../options.js";
 import type { CommandResult } from "../result.js";
 import { detectEngine, EngineNotAvailableError } from "../image/engine.js";
 import { formatTable } from "../ui/format.js";
 import { createContainerRuntime } from "../sandbox/containers.js";
-import { chooseNetwork, probeIsolation, type NetworkChoice, type NetworkMode } from "../sandbox/network-mode.js";
+import { chooseNetwork, probeIsolation, type NetworkMode } from "../sandbox/network-mode.js";
 import { readyDocument, startSandboxServer, type ReadyDocument } from "../sandbox/server.js";
-
-export interface SandboxOptions {
-  port: number;
-  dataDir: string;
-  /** false with --no-containers. */
-  containers: boolean;
-  engine?: string;
-  network: NetworkChoice;
-  faults?: boolean;
-  uploadLimit?: number;
-}
-
 
 /**
  * Serves a local platform until Ctrl-C. The ready document is printed as soon as the sandbox
  * answers requests (stdout with --json, stderr for humans), not when the command ends.
  */
-export async function sandbox(options: SandboxOptions, ctx: Context): Promise<CommandResult> {
+export async function sandbox(options: CommandOptions["sandbox"], ctx: Context): Promise<CommandResult> {
   const dataDir = resolve(ctx.cwd, options.dataDir);
   const uploadLimit = options.uploadLimit ?? PLATFORM_ZIP_LIMIT_BYTES;
   // Without an engine there is nothing to run services with: say so now, not at the first upload.

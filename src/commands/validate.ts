@@ -1,28 +1,26 @@
 import { stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import type { Context } from "../context.js";
+import { diagnosticDocument, inDocumentOrder, type Findings, type ShowFile } from "../diagnostics.js";
 import { ExitCode, UsageError } from "../errors.js";
-import { compareDiagnostics, countLabel, type Diagnostic } from "../manifest/diagnostics.js";
+import { countLabel } from "../format.js";
 import { loadManifest } from "../manifest/load.js";
+import type { CommandOptions } from "../options.js";
 import type { CommandResult } from "../result.js";
 import { problemCounts, renderDiagnostics } from "../ui/diagnostics.js";
-
-export interface ValidateOptions {
-  strict?: boolean;
-}
 
 /** The `--json` document (spec/cli.md): diagnostics without their severity, which the list they are in says. */
 export interface ValidateResult {
   valid: boolean;
-  errors: Omit<Diagnostic, "severity">[];
-  warnings: Omit<Diagnostic, "severity">[];
+  errors: ReturnType<typeof diagnosticDocument>[];
+  warnings: ReturnType<typeof diagnosticDocument>[];
 }
 
 /**
  * `c8y-ms validate [path]`: a project directory, a manifest file or a built zip. A report, not
  * an error: problems are the result (stdout), the exit code says whether they fail (0 or 3).
  */
-export async function validate(path: string, options: ValidateOptions, ctx: Context): Promise<CommandResult> {
+export async function validate(path: string, options: CommandOptions["validate"], ctx: Context): Promise<CommandResult> {
   const target = resolve(ctx.cwd, path);
   const info = await stat(target).catch(() => undefined);
   if (!info) {
@@ -30,27 +28,24 @@ export async function validate(path: string, options: ValidateOptions, ctx: Cont
       hint: "Pass a project directory, a cumulocity.json or cumulocity.yaml file, or a built .zip (default: the current directory).",
     });
   }
-  const display = (file: string) => displayPath(ctx.cwd, file);
-  const { subject, diagnostics } = info.isFile() && /\.zip$/i.test(target) ? await zipDiagnostics(target, display) : await manifestDiagnostics(target, display);
-  diagnostics.sort(compareDiagnostics);
+  const show: ShowFile = (file) => displayPath(ctx.cwd, file);
+  const { subject, findings } = info.isFile() && /\.zip$/i.test(target) ? await zipFindings(target) : await manifestFindings(target);
+  const { errors, warnings } = findings;
 
-  const errors = diagnostics.filter((d) => d.severity === "error");
-  const warnings = diagnostics.filter((d) => d.severity === "warning");
   const valid = errors.length === 0 && !(options.strict && warnings.length > 0);
   if (!valid) {
     const strictNote = errors.length === 0 ? " (--strict makes warnings fail)" : "";
-    ctx.logger.error(`${subject} did not pass validation: ${problemCounts(errors.length, warnings.length)}${strictNote}.`);
+    ctx.logger.error(`${show(subject)} did not pass validation: ${problemCounts(errors.length, warnings.length)}${strictNote}.`);
   } else if (warnings.length > 0) {
-    ctx.logger.success(`${subject} is valid, with ${countLabel(warnings.length, "warning")}.`);
+    ctx.logger.success(`${show(subject)} is valid, with ${countLabel(warnings.length, "warning")}.`);
   } else {
-    ctx.logger.success(`${subject} is valid.`);
+    ctx.logger.success(`${show(subject)} is valid.`);
   }
 
-  const strip = ({ severity: _severity, ...rest }: Diagnostic) => rest;
-  const data: ValidateResult = { valid, errors: errors.map(strip), warnings: warnings.map(strip) };
+  const data: ValidateResult = { valid, errors: errors.map((d) => diagnosticDocument(d, show)), warnings: warnings.map((d) => diagnosticDocument(d, show)) };
   return {
     data,
-    line: diagnostics.length > 0 ? renderDiagnostics(diagnostics) : undefined,
+    line: errors.length + warnings.length > 0 ? () => renderDiagnostics(inDocumentOrder(findings), show) : undefined,
     exitCode: valid ? ExitCode.Ok : ExitCode.Validation,
   };
 }
@@ -58,22 +53,18 @@ export async function validate(path: string, options: ValidateOptions, ctx: Cont
 interface Checked {
   /** What the summary names: the manifest file (also when given its directory) or the zip. */
   subject: string;
-  diagnostics: Diagnostic[];
+  findings: Findings;
 }
 
-async function manifestDiagnostics(target: string, display: (file: string) => string): Promise<Checked> {
+async function manifestFindings(target: string): Promise<Checked> {
   const report = await loadManifest(target);
-  const diagnostics = [...report.errors, ...report.warnings].map((d) => ({ ...d, file: display(d.file) }));
-  return { subject: display(report.file), diagnostics };
+  return { subject: report.file, findings: report };
 }
 
-async function zipDiagnostics(target: string, display: (file: string) => string): Promise<Checked> {
+async function zipFindings(target: string): Promise<Checked> {
   // Loaded only for zips: it reads archives and image tars, which plain manifests never need.
-  const { checkUploadZip } = await import("../archive/upload-zip.js");
-  const report = await checkUploadZip(target);
-  const shown = display(target);
-  const diagnostics = report.diagnostics.map((d: Diagnostic) => ({ ...d, file: d.file.startsWith(target) ? `${shown}${d.file.slice(target.length)}` : d.file }));
-  return { subject: shown, diagnostics };
+  const { checkBundleFile } = await import("../bundle/check.js");
+  return { subject: target, findings: await checkBundleFile(target) };
 }
 
 /** Relative to the working directory when inside it (what users typed), absolute otherwise. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import type { TarEntry } from "../archive/tar.js";
-import { UPLOAD_RULES, type UploadRuleId } from "../archive/upload-rules.js";
+import { IMAGE_RULES, type ImageRuleId } from "./rules.js";
 
 /**
  * What a saved image archive holds, whatever wrote it: the classic docker-archive
@@ -14,7 +14,7 @@ export type ImageArchiveFormat = "docker-archive" | "oci-layout" | "docker-archi
 export type LayerCompression = "none" | "gzip" | "zstd";
 
 export interface ImageProblem {
-  rule: UploadRuleId;
+  rule: ImageRuleId;
   message: string;
   severity: "error" | "warning";
 }
@@ -131,10 +131,10 @@ export function resolveImageLayout(catalog: Catalog): ImageLayout {
   return { report: { format, images: images.map((i) => i.info), problems }, images, alternatives };
 }
 
-type Report = (rule: UploadRuleId, message: string) => void;
+type Report = (rule: ImageRuleId, message: string) => void;
 
-function problemOf(rule: UploadRuleId, message: string): ImageProblem {
-  return { rule, severity: UPLOAD_RULES[rule].severity, message };
+function problemOf(rule: ImageRuleId, message: string): ImageProblem {
+  return { rule, severity: IMAGE_RULES[rule].severity, message };
 }
 
 function fromDockerManifest(catalog: Catalog, report: Report): ResolvedImage[] {

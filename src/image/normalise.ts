@@ -4,7 +4,7 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline, Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { CancelledError, ValidationError } from "../errors.js";
+import { CancelledError, ValidationError, type ErrorCode } from "../errors.js";
 import { scanRange } from "../archive/positional.js";
 import { TarFileWriter } from "../archive/tar-writer.js";
 import { AMD64, layerOrigins, type ImageProblem, type ResolvedImage, type ResolvedLayer } from "./image-layout.js";
@@ -12,7 +12,7 @@ import { inspectImageTarFile, type ImageTarFile } from "./image-tar.js";
 
 /** The image cannot go to the platform as it is: wrong platform, damaged, not an image. Exit 3. */
 export class ImageRejectedError extends ValidationError {
-  override readonly code: string = "IMAGE_INVALID";
+  override readonly code: ErrorCode = "IMAGE_INVALID";
 }
 
 export const REBUILD_HINT = [

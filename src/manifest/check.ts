@@ -1,4 +1,4 @@
-import { compareDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { findingsOf, type Diagnostic, type Location } from "../diagnostics.js";
 import { readJson } from "./read-json.js";
 import { readYaml } from "./read-yaml.js";
 import { checkRoles, checkSettings } from "./rules/access.js";
@@ -12,10 +12,22 @@ import { checkStructure } from "./structure.js";
 
 export interface ManifestReport {
   file: string;
+  /** Set when the manifest was read out of the zip `file`: "cumulocity.json". */
+  entry?: string | undefined;
   /** The manifest as written, set only when there are no errors. */
   manifest: Manifest | undefined;
+  /** The document as read, also when it has errors (the sandbox quotes its version); undefined when it could not be parsed. */
+  document: unknown;
   errors: Diagnostic[];
   warnings: Diagnostic[];
+}
+
+/** What the checks found, unsorted: `toReport` sorts it once. */
+export interface Diagnosed {
+  place: Pick<Location, "file" | "entry">;
+  /** The document as read; undefined when it could not be parsed. */
+  value: unknown;
+  diagnostics: Diagnostic[];
 }
 
 /** The semantic rules, in the order of platform.md §1. */
@@ -35,20 +47,26 @@ const CHECKS: readonly Check[] = [
 ];
 
 /**
- * Checks a manifest's text: JSON, or YAML when `file` ends in .yaml/.yml. Pure and total: any
- * text gives a report (never an exception), and every diagnostic points inside the text.
+ * Checks a manifest's text: JSON, or YAML when the file (or the zip entry it was read from)
+ * ends in .yaml/.yml. Pure and total: any text gives a report (never an exception), and every
+ * diagnostic points inside the text.
  */
-export function checkManifestText(text: string, file: string): ManifestReport {
+export function checkManifestText(text: string, file: string, entry?: string): ManifestReport {
+  return toReport(diagnoseManifestText(text, { file, entry }));
+}
+
+/** The checks of checkManifestText, for callers that add findings of their own before the report is made. */
+export function diagnoseManifestText(text: string, place: Pick<Location, "file" | "entry">): Diagnosed {
   const lines = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];
   const add = (rule: RuleId, offset: number, pointer: string, message: string) =>
-    diagnostics.push({ file, ...lines.position(offset), pointer, message, rule, severity: RULES[rule].severity });
+    diagnostics.push({ file: place.file, entry: place.entry, ...lines.position(offset), pointer, message, rule, severity: RULES[rule].severity });
 
-  const yaml = /\.ya?ml$/i.test(file);
+  const yaml = /\.ya?ml$/i.test(place.entry ?? place.file);
   const read = yaml ? readYaml(text) : readJson(text);
   if (!read.ok) {
     add(yaml ? "yaml-syntax" : "json-syntax", read.problem.offset, "", read.problem.message);
-    return toReport(file, undefined, diagnostics);
+    return { place, value: undefined, diagnostics };
   }
   const { value, locations, duplicateKeys } = read.document;
   for (const duplicate of duplicateKeys) {
@@ -63,14 +81,14 @@ export function checkManifestText(text: string, file: string): ManifestReport {
   });
   const manifest = objectOf(value);
   if (manifest) for (const check of CHECKS) check(manifest, report);
-  return toReport(file, value, diagnostics);
+  return { place, value, diagnostics };
 }
 
-export function toReport(file: string, value: unknown, diagnostics: Diagnostic[]): ManifestReport {
-  const sorted = [...diagnostics].sort(compareDiagnostics);
-  const errors = sorted.filter((d) => d.severity === "error");
-  const warnings = sorted.filter((d) => d.severity === "warning");
-  return { file, manifest: errors.length === 0 && value !== undefined ? (value as Manifest) : undefined, errors, warnings };
+/** The report of what was diagnosed: sorted and split once; the manifest only when nothing is an error. */
+export function toReport({ place, value, diagnostics }: Diagnosed): ManifestReport {
+  const { errors, warnings } = findingsOf(diagnostics);
+  const manifest = errors.length === 0 && value !== undefined ? (value as Manifest) : undefined;
+  return { file: place.file, entry: place.entry, manifest, document: value, errors, warnings };
 }
 
 /** The value's start, or its key's; for a missing field, the key of the nearest parent that exists. */

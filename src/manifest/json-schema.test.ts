@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
+import { CORPUS_DIR } from "../../test/helpers/paths.js";
 import { checkManifestText } from "./check.js";
 import { manifestJsonSchema, manifestJsonSchemaText } from "./json-schema.js";
 
@@ -47,11 +47,10 @@ describe("the schema agrees with c8y-ms validate", () => {
   // VS Code's keyword for a readable pattern message; other editors ignore it.
   ajv.addKeyword({ keyword: "patternErrorMessage", schemaType: "string" });
   const validateSchema = ajv.compile(manifestJsonSchema());
-  const corpus = fileURLToPath(new URL("../../../shared/corpus/manifests/", import.meta.url));
-  const manifests = readdirSync(corpus)
+  const manifests = readdirSync(CORPUS_DIR)
     .filter((name) => name.endsWith(".json"))
     .flatMap((name) => {
-      const text = readFileSync(join(corpus, name), "utf8");
+      const text = readFileSync(join(CORPUS_DIR, name), "utf8");
       const report = checkManifestText(text, name);
       return report.errors.some((d) => d.rule === "json-syntax") ? [] : [{ name, value: JSON.parse(text) as unknown, report }];
     });

@@ -1,12 +1,12 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError, UsageError } from "../errors.js";
-import { checkManifestText, toReport, type ManifestReport } from "./check.js";
+import { diagnoseManifestText, toReport, type ManifestReport } from "./check.js";
 import { RULES } from "./rules.js";
 import type { Manifest } from "./schema.js";
 
 export { checkManifestText, type ManifestReport } from "./check.js";
-export { ManifestInvalidError, type Diagnostic, type Severity } from "./diagnostics.js";
+export { ManifestInvalidError } from "./diagnostics.js";
 export type { Manifest } from "./schema.js";
 
 /** The names a project's manifest may have, in the order we look for them. */
@@ -57,19 +57,20 @@ export async function loadManifest(path: string): Promise<ManifestReport> {
     file = first;
     others = rest;
   }
-  const report = checkManifestText(decode(await readManifestFile(file)), file);
-  if (others.length === 0) return report;
-  const names = others.map((o) => o.slice(o.lastIndexOf("/") + 1)).join(" and ");
-  const warning = {
-    file,
-    line: 1,
-    column: 1,
-    pointer: "",
-    message: `${names} ${others.length > 1 ? "are" : "is"} ignored: c8y-ms reads ${file.slice(file.lastIndexOf("/") + 1)}; delete the other file(s) so nobody edits the wrong one.`,
-    rule: "multiple-manifests",
-    severity: RULES["multiple-manifests"].severity,
-  } as const;
-  return toReport(file, report.manifest, [...report.errors, ...report.warnings, warning]);
+  const diagnosed = diagnoseManifestText(decode(await readManifestFile(file)), { file });
+  if (others.length > 0) {
+    const names = others.map((o) => o.slice(o.lastIndexOf("/") + 1)).join(" and ");
+    diagnosed.diagnostics.push({
+      file,
+      line: 1,
+      column: 1,
+      pointer: "",
+      message: `${names} ${others.length > 1 ? "are" : "is"} ignored: c8y-ms reads ${file.slice(file.lastIndexOf("/") + 1)}; delete the other file(s) so nobody edits the wrong one.`,
+      rule: "multiple-manifests",
+      severity: RULES["multiple-manifests"].severity,
+    });
+  }
+  return toReport(diagnosed);
 }
 
 async function readManifestFile(file: string): Promise<Buffer> {

@@ -1,8 +1,9 @@
 import { readFileSync, readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { CORPUS_DIR } from "../../test/helpers/paths.js";
 import { checkManifestText, type ManifestReport } from "./check.js";
 import { RULES } from "./rules.js";
 
@@ -10,11 +11,10 @@ import { RULES } from "./rules.js";
  * Whatever the text — truncated, mutated, random — checking it returns a report: it never
  * throws, and every diagnostic points at a line and column that exist in the text.
  */
-const CORPUS = fileURLToPath(new URL("../../../shared/corpus/manifests/", import.meta.url));
-const jsonSeeds = readdirSync(CORPUS)
+const jsonSeeds = readdirSync(CORPUS_DIR)
   .filter((name) => name.endsWith(".json"))
   .sort()
-  .map((name) => readFileSync(`${CORPUS}${name}`, "utf8"));
+  .map((name) => readFileSync(join(CORPUS_DIR, name), "utf8"));
 const yamlSeeds = jsonSeeds.flatMap((text) => {
   try {
     return [stringify(JSON.parse(text))];

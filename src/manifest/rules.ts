@@ -1,4 +1,4 @@
-import type { Severity } from "./diagnostics.js";
+import type { Severity } from "../diagnostics.js";
 
 export interface RuleInfo {
   severity: Severity;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -63,13 +63,16 @@ function client(): { client: PlatformClient; warnings: string[] } {
     dispatcher: new Agent(),
     logger: { warn: (m) => warnings.push(m), debug: () => {} },
     redactor: new Redactor(),
+    userAgent: "c8y-ms/test",
     sleep: async () => {},
   });
   return { client: platform, warnings };
 }
 
 const app: Application = { id: "42", name: "svc", key: "svc-key", type: "MICROSERVICE", activeVersionId: "7" };
-const file = () => ({ path: zip, bytes: content.length, fileName: "svc-1.0.0.zip" });
+/** The zip on disk, opened per attempt as deploy opens it. */
+const fileAt = (path: string, bytes: number, fileName: string) => ({ label: path, bytes, fileName, open: () => open(path, "r") });
+const file = () => fileAt(zip, content.length, "svc-1.0.0.zip");
 const progress = () => {
   const events: string[] = [];
   let bytes = 0;
@@ -167,7 +170,7 @@ describe("uploadBinary", () => {
       await body().catch(() => undefined);
       res.destroy();
     });
-    const error = await uploadBinary(client().client, app, { path: small, bytes: 20, fileName: "small.zip" }, { progress: progress().factory }).then(
+    const error = await uploadBinary(client().client, app, fileAt(small, 20, "small.zip"), { progress: progress().factory }).then(
       () => undefined,
       (e: unknown) => e,
     );

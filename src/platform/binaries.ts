@@ -22,7 +22,7 @@ export interface UploadOptions {
 }
 
 /**
- * Uploads a zip as the application's new binary (platform.md §3.3 #7), streamed from disk.
+ * Uploads a zip as the application's new binary (platform.md §3.3 #7), streamed from its bytes.
  * `app` must be fresh: its `activeVersionId` is how a failed attempt is told apart from one
  * that landed (every accepted upload changes it), so a zip is never sent twice by mistake.
  */

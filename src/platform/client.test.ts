@@ -2,7 +2,7 @@ import { MockAgent } from "undici";
 import { describe, expect, it } from "vitest";
 import { AuthError, CliError, ExitCode } from "../errors.js";
 import { Redactor } from "../secrets.js";
-import { PlatformClient, type ClientOptions } from "./client.js";
+import { PlatformClient, userAgent, type ClientOptions } from "./client.js";
 import type { Connection } from "./connection.js";
 import { NetworkError, PlatformError } from "./errors.js";
 
@@ -41,6 +41,7 @@ function harness(connection = basicConnection(), options: Partial<ClientOptions>
     dispatcher: mock,
     logger: { warn: (m) => warnings.push(m), debug: (m) => debug.push(m) },
     redactor,
+    userAgent: userAgent("1.2.3"),
     sleep: async (ms) => {
       delays.push(ms);
     },
@@ -79,7 +80,7 @@ describe("PlatformClient requests", () => {
 
     expect(seen[0]?.authorization).toBe(`Basic ${Buffer.from("admin:s3cret-pass").toString("base64")}`);
     expect(seen[1]?.authorization).toBe(`Basic ${Buffer.from("t100/admin:s3cret-pass").toString("base64")}`);
-    expect(seen[1]?.["user-agent"]).toMatch(/^c8y-ms\/\d+\.\d+\.\d+ \(node \d+\.\d+\.\d+; [a-z0-9]+\)$/);
+    expect(seen[1]?.["user-agent"]).toMatch(/^c8y-ms\/1\.2\.3 \(node \d+\.\d+\.\d+; [a-z0-9]+\)$/);
     expect(seen[1]?.accept).toBe("application/json");
     // Both header forms and the password are masked wherever c8y-ms prints.
     expect(redactor.redact(`${seen[0]?.authorization} ${seen[1]?.authorization} s3cret-pass`)).toBe("Basic *** Basic *** ***");

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request, type Dispatcher } from "undici";
 import { CancelledError, CliError } from "../errors.js";
@@ -56,6 +55,8 @@ export interface ClientOptions {
   proxyFor?: ((url: URL) => ProxyRoute | undefined) | undefined;
   logger: Pick<Logger, "debug" | "warn">;
   redactor: Redactor;
+  /** Sent with every request (`userAgent(version)`). */
+  userAgent: string;
   signal?: AbortSignal | undefined;
   retry?: Partial<RetryPolicy>;
   /** Injected in tests so retries do not wait. */
@@ -63,7 +64,9 @@ export interface ClientOptions {
 }
 
 /** `c8y-ms/<version> (node <version>; <platform>)`: lets platform operators see who calls. */
-export const USER_AGENT = `c8y-ms/${packageVersion()} (node ${process.versions.node}; ${process.platform})`;
+export function userAgent(version: string): string {
+  return `c8y-ms/${version} (node ${process.versions.node}; ${process.platform})`;
+}
 
 /**
  * The platform's REST API over undici: authentication, JSON, retries with backoff, and
@@ -152,7 +155,7 @@ export class PlatformClient {
     const headers: Record<string, string> = {
       accept: "application/json",
       authorization: authorization(this.connection.credentials, this.#tenant),
-      "user-agent": USER_AGENT,
+      "user-agent": this.#options.userAgent,
     };
     let body: string | AsyncIterable<Uint8Array> | undefined;
     if (spec.json !== undefined) {
@@ -239,13 +242,4 @@ function errorBody(parsed: unknown, text: string): PlatformErrorBody | undefined
   }
   const plain = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
   return plain ? { message: plain.length > 200 ? `${plain.slice(0, 200)}…` : plain } : undefined;
-}
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-    return pkg.version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
-  }
 }

@@ -1,27 +1,16 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Readable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { parseEnv } from "node:util";
+import { describe, expect, it } from "vitest";
 import { ExitCode, type CliError } from "../errors.js";
 import { Redactor } from "../secrets.js";
 import { createPrompter } from "../ui/prompter.js";
 import { authorization, normaliseBaseUrl, resolveConnection, type ConnectionOptions } from "./connection.js";
-import { parseDotenv } from "./dotenv.js";
-
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
 
 async function resolve(env: Record<string, string>, options: ConnectionOptions = {}, files: { dotenv?: string; stdin?: string } = {}) {
-  const cwd = await mkdtemp(join(tmpdir(), "c8y-ms-conn-"));
-  dirs.push(cwd);
-  if (files.dotenv !== undefined) await writeFile(join(cwd, ".env"), files.dotenv);
   const redactor = new Redactor();
   const connection = await resolveConnection(options, {
     env,
-    cwd,
+    dotenv: async () => parseEnv(files.dotenv ?? ""),
     stdin: Readable.from(files.stdin === undefined ? [] : [Buffer.from(files.stdin)]),
     redactor,
     prompter: createPrompter({ interactive: false, yes: false, signal: new AbortController().signal }),
@@ -117,26 +106,5 @@ describe("normaliseBaseUrl", () => {
       error = e as CliError;
     }
     expect(error?.exitCode).toBe(ExitCode.Usage);
-  });
-});
-
-describe("parseDotenv", () => {
-  it("reads assignments, quotes, export and comments", () => {
-    const text = [
-      "# platform",
-      "export C8Y_HOST=https://example.com # the tenant",
-      'C8Y_PASSWORD="with \\"quote\\" and #hash"',
-      "C8Y_USER='single # kept'",
-      "EMPTY=",
-      "not an assignment",
-      "C8Y_TENANT = t5 ",
-    ].join("\n");
-    expect(parseDotenv(text)).toEqual({
-      C8Y_HOST: "https://example.com",
-      C8Y_PASSWORD: 'with "quote" and #hash',
-      C8Y_USER: "single # kept",
-      EMPTY: "",
-      C8Y_TENANT: "t5",
-    });
   });
 });

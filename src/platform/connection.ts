@@ -1,6 +1,5 @@
 import type { Context, Env } from "../context.js";
 import { AuthError, MissingInputError, UsageError } from "../errors.js";
-import { readDotenv } from "./dotenv.js";
 import type { CredentialSource } from "./errors.js";
 
 /** The connection flags every platform command declares (src/cli.ts, addConnectionOptions). */
@@ -35,15 +34,15 @@ interface Found {
   from: string;
 }
 
-type ConnectionContext = Pick<Context, "env" | "cwd" | "stdin" | "redactor" | "prompter" | "interactive">;
+type ConnectionContext = Pick<Context, "env" | "dotenv" | "stdin" | "redactor" | "prompter" | "interactive">;
 
 type Lookup = (flag: string, flagValue: string | undefined, variables: readonly string[]) => Found | undefined;
 
 /** Flag, else the first variable set in the environment, else in `.env` of the working directory. */
-async function sources(ctx: Pick<Context, "env" | "cwd">): Promise<Lookup> {
+async function sources(ctx: Pick<Context, "env" | "dotenv">): Promise<Lookup> {
   const layers: { name: string; values: Env }[] = [
     { name: "environment", values: ctx.env },
-    { name: ".env", values: await readDotenv(ctx.cwd) },
+    { name: ".env", values: await ctx.dotenv() },
   ];
   return (flag, flagValue, variables) => {
     if (flagValue !== undefined && flagValue !== "") return { value: flagValue, from: flag };
@@ -58,7 +57,7 @@ async function sources(ctx: Pick<Context, "env" | "cwd">): Promise<Lookup> {
 }
 
 /** The platform URL alone, without prompting (doctor checks it before credentials). */
-export async function resolvePlatformUrl(options: ConnectionOptions, ctx: Pick<Context, "env" | "cwd">): Promise<{ url: URL; from: string } | undefined> {
+export async function resolvePlatformUrl(options: ConnectionOptions, ctx: Pick<Context, "env" | "dotenv">): Promise<{ url: URL; from: string } | undefined> {
   const found = (await sources(ctx))("--url", options.url, URL_VARIABLES);
   return found && { url: normaliseBaseUrl(found.value, found.from), from: found.from };
 }

@@ -1,4 +1,4 @@
-import { AuthError, CliError, type CliErrorOptions } from "../errors.js";
+import { AuthError, CliError, type CliErrorOptions, type ErrorCode } from "../errors.js";
 import type { ProxyRoute } from "./dispatcher.js";
 
 /** platform.md §3.1: `{"error": "<resource>/<errorName>", "message": "...", "info": "<URL>"}`. */
@@ -31,7 +31,7 @@ export interface RequestPurpose {
  * `message` are kept so callers can react (409 already subscribed, 404 gone).
  */
 export class PlatformError extends CliError {
-  override readonly code: string = "PLATFORM_ERROR";
+  override readonly code: ErrorCode = "PLATFORM_ERROR";
   readonly status: number;
   readonly platformError: string | undefined;
   readonly platformMessage: string | undefined;

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { open } from "node:fs/promises";
 import { CliError } from "../errors.js";
 import type { BodySource } from "./client.js";
 
@@ -22,17 +21,31 @@ export interface MultipartFileBody extends BodySource {
   open(onBytes?: (bytes: number) => void): AsyncIterable<Uint8Array>;
 }
 
+/**
+ * The bytes to upload, read at positions (a FileHandle is one). The platform layer knows no
+ * files: whoever plans the upload opens them.
+ */
+export interface UploadBytes {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  /** The size now, to catch a file that changed while it was sent. */
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
 export interface FileToUpload {
-  path: string;
-  /** Size in bytes when the upload was planned; the file must not change meanwhile. */
+  /** What messages call it, e.g. its path. */
+  label: string;
+  /** Size in bytes when the upload was planned; the bytes must not change meanwhile. */
   bytes: number;
   /** The file name the platform sees. */
   fileName: string;
+  /** Opens the bytes for one attempt; each attempt reads them from the first. */
+  open(): Promise<UploadBytes>;
 }
 
 /**
  * A `multipart/form-data` body with one file part named `file` (platform.md §3.3 #7; the
- * Maven plugin's content type `application/zip`), streamed from disk: the preamble, the file,
+ * Maven plugin's content type `application/zip`), streamed from its bytes: the preamble, the file,
  * the epilogue, with an exact Content-Length so nothing is chunked or buffered. Each
  * `open()` starts a fresh stream, so a retry sends the file again from its first byte; its
  * `onBytes` hears only that stream's file bytes, so an abandoned attempt still being drained
@@ -70,7 +83,7 @@ async function* parts(file: FileToUpload, preamble: Buffer, epilogue: Buffer, on
 
 /** The file in CHUNK_BYTES pieces, the next one read while the current one is sent. */
 async function* fileChunks(file: FileToUpload): AsyncGenerator<{ data: Buffer; last: boolean }> {
-  const handle = await open(file.path, "r");
+  const handle = await file.open();
   try {
     const ring = Array.from({ length: RING_SIZE }, () => Buffer.allocUnsafe(CHUNK_BYTES));
     const readInto = (slot: number, position: number) => handle.read(ring[slot] as Buffer, 0, Math.min(CHUNK_BYTES, file.bytes - position), position);
@@ -94,13 +107,13 @@ async function* fileChunks(file: FileToUpload): AsyncGenerator<{ data: Buffer; l
 }
 
 /** A file that grew or shrank mid-upload would make the Content-Length a lie: stop, loudly. */
-async function checkUnchanged(handle: import("node:fs/promises").FileHandle, file: FileToUpload, position: number): Promise<void> {
+async function checkUnchanged(handle: UploadBytes, file: FileToUpload, position: number): Promise<void> {
   const { size } = await handle.stat();
   if (size !== file.bytes) throw changedError(file, Math.max(position, size));
 }
 
 function changedError(file: FileToUpload, bytes: number): CliError {
-  return new CliError(`${file.path} changed while it was being uploaded (${bytes} bytes found, ${file.bytes} expected).`, {
+  return new CliError(`${file.label} changed while it was being uploaded (${bytes} bytes found, ${file.bytes} expected).`, {
     hint: "Do not rewrite the zip during a deploy; run the deploy again.",
   });
 }

@@ -1,5 +1,5 @@
 import type { Context } from "../context.js";
-import { PlatformClient } from "./client.js";
+import { PlatformClient, userAgent } from "./client.js";
 import { resolveConnection, type ConnectionOptions } from "./connection.js";
 import { createDispatcher } from "./dispatcher.js";
 import { login } from "./tenants.js";
@@ -11,7 +11,7 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export type SessionContext = Pick<Context, "env" | "cwd" | "stdin" | "redactor" | "prompter" | "interactive" | "logger" | "signal">;
+export type SessionContext = Pick<Context, "env" | "dotenv" | "version" | "stdin" | "redactor" | "prompter" | "interactive" | "logger" | "signal">;
 
 /**
  * Resolves the connection, logs in and learns the tenant: the first step of every platform
@@ -21,7 +21,7 @@ export async function openSession(options: ConnectionOptions, ctx: SessionContex
   const connection = await resolveConnection(options, ctx);
   const { dispatcher, proxy, proxyFor } = createDispatcher(ctx.env, ctx.redactor);
   if (proxy) ctx.logger.debug(`Proxy: HTTP ${proxy.http ?? "-"}, HTTPS ${proxy.https ?? proxy.http ?? "-"}, NO_PROXY ${proxy.noProxy ?? "-"}`);
-  const client = new PlatformClient({ connection, dispatcher, proxyFor, logger: ctx.logger, redactor: ctx.redactor, signal: ctx.signal });
+  const client = new PlatformClient({ connection, dispatcher, proxyFor, logger: ctx.logger, redactor: ctx.redactor, userAgent: userAgent(ctx.version), signal: ctx.signal });
   const close = () => dispatcher.close().catch(() => {});
   try {
     const tenant = await login(client);

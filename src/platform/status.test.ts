@@ -36,6 +36,7 @@ function setup(states: (StatusFragment | undefined)[], logs: Record<string, stri
     dispatcher: mock,
     logger: { warn: () => {}, debug: () => {} },
     redactor: new Redactor(),
+    userAgent: "c8y-ms/test",
   });
   let clock = 0;
   const changes: string[] = [];

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { IMAGE_ENTRY } from "../archive/upload-zip.js";
+import { IMAGE_ENTRY } from "../bundle/limits.js";
 import { openZip } from "../archive/zip-reader.js";
 import type { RunOptions, RunResult } from "../exec.js";
 import { anonymousImageTar } from "./anonymous-image.js";

@@ -1,4 +1,4 @@
-import { MANIFEST_ENTRY } from "../archive/upload-zip.js";
+import { MANIFEST_ENTRY, MANIFEST_LIMIT_BYTES } from "../bundle/limits.js";
 import { openZip, ZipFormatError } from "../archive/zip-reader.js";
 import { invalidDataError } from "./applications.js";
 import { platformText } from "./zip-check.js";
@@ -14,8 +14,6 @@ export const MAX_UPLOAD_ENTRIES = 100;
  * headers); the sandbox stops at 100, long before the checks could take their time over it.
  */
 export const MAX_MANIFEST_NESTING = 100;
-/** The manifest cap of the zip check (src/archive/upload-zip.ts); past it that check reports the size. */
-const MANIFEST_SCAN_BYTES = 1024 * 1024;
 
 /**
  * Cheap refusals before the full check: too many entries, a manifest nested too deep.
@@ -37,7 +35,7 @@ export async function preflightUpload(path: string): Promise<void> {
       );
     }
     const manifest = zip.entries.find((e) => e.name === MANIFEST_ENTRY);
-    if (!manifest || manifest.size > MANIFEST_SCAN_BYTES) return;
+    if (!manifest || manifest.size > MANIFEST_LIMIT_BYTES) return;
     let text: string;
     try {
       const chunks: Buffer[] = [];

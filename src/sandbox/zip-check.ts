@@ -1,5 +1,4 @@
-import { checkUploadZip, MANIFEST_ENTRY } from "../archive/upload-zip.js";
-import { openZip } from "../archive/zip-reader.js";
+import { checkBundleFile } from "../bundle/check.js";
 import { CONTEXT_PATH_ERROR, invalidDataError, NAME_ERROR } from "./applications.js";
 
 /** What the sandbox keeps of an accepted zip. */
@@ -20,13 +19,13 @@ export interface CheckedUpload {
  * @throws {ApiError} 422 for the first error
  */
 export async function checkUpload(path: string, sizeLimit: number, fileName = "the uploaded file"): Promise<CheckedUpload> {
-  const report = await checkUploadZip(path, { sizeLimit });
-  const first = report.diagnostics.find((d) => d.severity === "error");
+  const report = await checkBundleFile(path, { sizeLimit });
+  const first = report.errors[0];
   if (first) {
-    const version = first.rule === "version-semver" ? await writtenVersion(path) : undefined;
-    // The place inside the zip (`<zip>!cumulocity.json`), without the sandbox's temporary file name.
-    const entry = first.file.includes("!") ? first.file.slice(first.file.indexOf("!") + 1) : "";
-    const place = [entry, first.pointer ? `at ${first.pointer}` : ""].filter(Boolean).join(" ");
+    const written = (report.manifest?.document as { version?: unknown } | undefined)?.version;
+    const version = typeof written === "string" ? written : JSON.stringify(written);
+    // The place inside the zip: its entry, never the sandbox's temporary file name.
+    const place = [first.entry ?? "", first.pointer ? `at ${first.pointer}` : ""].filter(Boolean).join(" ");
     // Messages about the zip itself name it: say the client's file name instead.
     const message = first.message.split(path).join(fileName);
     throw invalidDataError(platformText(first.rule, place ? `${message} (${place})` : message, version));
@@ -49,22 +48,5 @@ export function platformText(rule: string, message: string, version?: string): s
       return `Microservice version string "${version ?? ""}" is not valid, must be correct "semantic version"`;
     default:
       return `Microservice binary is invalid: ${message}`;
-  }
-}
-
-/** The version as written, for the platform's version message (the report has no manifest when it has errors). */
-async function writtenVersion(path: string): Promise<string | undefined> {
-  const zip = await openZip(path);
-  try {
-    const entry = zip.entries.find((e) => e.name === MANIFEST_ENTRY);
-    if (!entry) return undefined;
-    const chunks: Buffer[] = [];
-    for await (const chunk of await zip.openEntry(entry.name)) chunks.push(chunk as Buffer);
-    const value = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { version?: unknown };
-    return typeof value.version === "string" ? value.version : JSON.stringify(value.version);
-  } catch {
-    return undefined;
-  } finally {
-    await zip.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { Redactor } from "../secrets.js";
-import { formatBytes, formatDuration } from "./format.js";
+import { formatBytes, formatDuration } from "../format.js";
 
 export interface Progress {
   /** Adds transferred bytes. */

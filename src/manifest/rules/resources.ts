@@ -1,4 +1,4 @@
-import { formatBytes } from "../../ui/format.js";
+import { formatBytes } from "../../format.js";
 import { CPU_MINIMUM, cpuMillicores, MEMORY_MINIMUM, MEMORY_PREFIXES, memoryBytes, REQUEST_CPU_CAP, REQUEST_MEMORY_CAP } from "../formats.js";
 import { placeholderMessage, show } from "../hints.js";
 import { MANIFEST_DEFAULTS } from "../schema.js";
