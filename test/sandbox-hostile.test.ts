@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeZip, type ZipSource } from "../src/archive/zip-writer.js";
-import { dockerArchive, layerTar, syntheticImage } from "./helpers/images.js";
+import { tarHeader } from "../src/archive/tar-writer.js";
+import { dockerArchive, layerTar, syntheticImage, tarBuffer } from "./helpers/images.js";
 import { totpCode } from "../src/sandbox/auth.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 
@@ -112,6 +113,25 @@ describe("upload checks run off the server's thread", () => {
     expect(((await response.json()) as { message: string }).message).toBe(
       "Microservice binary is invalid: The zip holds 500 entries; the platform takes exactly cumulocity.json and image.tar (c8y-ms pack writes nothing else).",
     );
+  });
+
+  it("refuses an image.tar whose pax size is 1.5 with 422, and serves others meanwhile", async () => {
+    const app = await createApp();
+    const record = Buffer.from("12 size=1.5\n");
+    const pax = tarHeader({ name: "PaxHeader", size: record.length });
+    // tarHeader writes files; make this one a pax extension header (typeflag x) and fix its checksum.
+    pax[156] = "x".charCodeAt(0);
+    pax.fill(0x20, 148, 156);
+    pax.write(`${pax.reduce((sum, byte) => sum + byte, 0).toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    const layer = Buffer.alloc(1024, 1);
+    const image = Buffer.concat([pax, record, Buffer.alloc(512 - record.length), tarHeader({ name: "abc/layer.tar", size: layer.length }), layer, tarBuffer([{ name: "manifest.json", data: "[]" }])]);
+    const uploaded = upload(app.id, await zipOf("pax", [{ name: "cumulocity.json", data: Buffer.from(JSON.stringify({ ...MANIFEST, name: app.name })) }, { name: "image.tar", data: image }]));
+    await waitForLog("Checking the upload");
+    await stillServing();
+    const response = await uploaded;
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { message: string }).message).toMatch(/^Microservice binary is invalid: /);
+    await stillServing();
   });
 
   it("refuses a manifest nested thousands of levels deep at once", async () => {

@@ -105,6 +105,14 @@ describe("slow clients", () => {
   });
 });
 
+describe("oversized headers", () => {
+  it("are refused with 431 (Node's 16 KB header limit) and the connection closed", async () => {
+    const { socket, closed } = await open();
+    socket.write(`GET /tenant/loginOptions HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+    expect(await closed).toMatch(/^HTTP\/1\.1 431/);
+  });
+});
+
 describe("the connection cap", () => {
   it("serves as many connections at once as the cap allows and closes those beyond it unanswered", async () => {
     const connections = await Promise.all(Array.from({ length: LIMITS.maxConnections + 10 }, () => open()));

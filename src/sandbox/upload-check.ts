@@ -16,10 +16,10 @@ export type CheckAnswer = { ok: true; upload: CheckedUpload } | { ok: false; sta
 
 /**
  * Checking a 500 MB zip reads it once (inflate, digests, CRC-32): seconds on a laptop. Two
- * minutes is far past that and still bounds a hostile zip; the heap is ten times what the
+ * minutes is far past that and still bounds a hostile zip; the heap is five times what the
  * largest real check needs (about 50 MB).
  */
-export const UPLOAD_CHECK_LIMITS: WorkerLimits = { timeoutMs: 120_000, heapMb: 512 };
+export const UPLOAD_CHECK_LIMITS: WorkerLimits = { timeoutMs: 120_000, heapMb: 256 };
 /** Checks that run at once; more would only share the same cores. */
 const PARALLEL_CHECKS = 2;
 
