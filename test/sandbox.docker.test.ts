@@ -2,7 +2,7 @@ import { execa } from "execa";
 import { openAsBlob } from "node:fs";
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { access, mkdtemp, readlink, rm, writeFile } from "node:fs/promises";
+import { access, mkdtemp, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -158,6 +158,8 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
     const { stdout } = await execa("docker", ["inspect", id!]);
     expect(stdout).not.toContain(password);
     expect(stdout).not.toContain("C8Y_BOOTSTRAP_PASSWORD");
+    // The file the launcher reads is the container's; on the host only the sandbox's user reaches it.
+    expect((await stat(join(sandbox.dataDir, "run"))).mode & 0o777).toBe(0o700);
   });
 
   it("is reachable only through the gateway, and reaches only the sandbox", async () => {
