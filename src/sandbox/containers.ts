@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, writeFile } from "node:fs/promises";
+import { chmod, rename, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -216,22 +216,25 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
     if (deployment.command.length === 0) throw new Error(`The image of ${app.name} names no command (neither ENTRYPOINT nor CMD).`);
 
     const hostDir = await directory.instanceDir(key);
-    await writeFile(join(hostDir, "launch.sh"), LAUNCHER_SCRIPT, { mode: 0o755 });
-    await chmod(join(hostDir, "launch.sh"), 0o755);
+    await writeForContainer(join(hostDir, "launch.sh"), LAUNCHER_SCRIPT, 0o755);
     const envFile = join(hostDir, "env");
     // With a relay, the service may call the sandbox only once the relay listens: the launcher waits for the file.
     const isolated = options.network === "isolated";
-    if (!isolated) await writeFileAtomic(envFile, shellEnvironment(secrets), { mode: 0o644 });
+    if (!isolated) await writeForContainer(envFile, shellEnvironment(secrets), 0o644);
 
-    const base = {
-      name: `c8y-ms-${name}`,
-      labels: { [SANDBOX_LABEL]: core.store.dataDir, [APPLICATION_LABEL]: app.id },
-      image: deployment.imageRef ?? "",
-      resources: serviceResources(manifest),
-      network: reach.plan,
-      environment,
-    };
-    const containerId = await run(app, { ...base, secrets: { kind: "launcher", hostDir, command: deployment.command } }, key);
+    const containerId = await run(
+      app,
+      {
+        name: `c8y-ms-${name}`,
+        labels: { [SANDBOX_LABEL]: core.store.dataDir, [APPLICATION_LABEL]: app.id },
+        image: deployment.imageRef ?? "",
+        resources: serviceResources(manifest),
+        network: reach.plan,
+        environment,
+        secrets: { kind: "launcher", hostDir, command: deployment.command },
+      },
+      key,
+    );
     const instance: Instance = {
       name,
       key,
@@ -258,7 +261,7 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
         await directory.removeInstance(key, ports);
         throw error;
       }
-      await writeFileAtomic(envFile, shellEnvironment(secrets), { mode: 0o644 });
+      await writeForContainer(envFile, shellEnvironment(secrets), 0o644);
     }
     monitor.track(instance);
     const reachable = reach.endpoints.get(80);
@@ -447,6 +450,18 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
       await runDir?.remove();
     },
   };
+}
+
+/**
+ * A file a container reads through its read-only mount, whoever its user is: readable by all
+ * whatever the umask (the run directory keeps others on the host out), and there only whole,
+ * since the launcher starts as soon as it sees the name.
+ */
+async function writeForContainer(path: string, text: string, mode: number): Promise<void> {
+  const temp = `${path}.partial`;
+  await writeFile(temp, text, { mode });
+  await chmod(temp, mode);
+  await rename(temp, path);
 }
 
 function probePorts(manifest: Record<string, unknown>): number[] {
