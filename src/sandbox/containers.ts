@@ -1,37 +1,19 @@
-import { createHash, randomBytes } from "node:crypto";
-import { chmod, rename, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { chmod } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { writeFileAtomic } from "../fs/atomic.js";
-import { CommandFailedError, type Exec, type RunOptions } from "../exec.js";
+import type { Exec, RunOptions } from "../exec.js";
 import type { Engine } from "../image/engine.js";
 import type { Redactor } from "../secrets.js";
 import type { Logger } from "../ui/logger.js";
 import { bootstrapUserOf, serviceUsersOf, subscribersOf } from "./applications.js";
+import { InstanceLauncher } from "./launcher.js";
 import { logsArgs, logsDocument } from "./logs.js";
 import { instanceStatus, Monitor, type Instance } from "./monitor.js";
 import type { NetworkMode } from "./network-mode.js";
-import { probePort, type ProbeSpec } from "./probes.js";
-import { startRelay, type Relay } from "./relay-process.js";
 import type { SandboxCore } from "./router.js";
 import { RunDirectory } from "./run-dir.js";
-import {
-  APPLICATION_LABEL,
-  COMMAND_NOT_FOUND_STATUS,
-  envFileText,
-  INSPECT_FORMAT,
-  LAUNCHER_SCRIPT,
-  parseInspectLines,
-  runArgs,
-  SANDBOX_LABEL,
-  secretEnvironment,
-  serviceEnvironment,
-  serviceResources,
-  shellEnvironment,
-  type NetworkPlan,
-  type RunSpec,
-  type SecretDelivery,
-} from "./run-spec.js";
+import { SANDBOX_LABEL, serviceResources } from "./run-spec.js";
 import { healthOf, type Endpoint, type LogsDocument, type ServiceRuntime, type ServiceStatus } from "./runtime.js";
 import { imageCommand, loadServiceImage, sandboxImagePrefix, sandboxImageRef, sandboxImageRefs } from "./service-images.js";
 import type { ApplicationRecord } from "./state.js";
@@ -64,31 +46,29 @@ interface Deployment {
 }
 
 interface SlotSpec {
-  tenant: string | undefined;
-  serviceUser: { name: string; password: string } | undefined;
+  tenant: { id: string; user: string; password: string } | undefined;
   fingerprint: string;
 }
 
 /**
  * Runs uploaded microservices in Docker or Podman as the platform would (platform.md §4):
  * after an upload and at least one subscription the image is loaded under the sandbox's own
- * name and started by its run specification (run-spec.ts), one container per replica (per
- * subscribed tenant for PER_TENANT). The monitor (monitor.ts) keeps their state and probes;
- * the gateway asks `target` where a ready instance answers. Everything it makes carries the
+ * name (service-images.ts) and one instance per replica (per subscribed tenant for PER_TENANT)
+ * is started by the launcher (launcher.ts). The monitor (monitor.ts) keeps their state and
+ * probes; the gateway asks `target` where a ready instance answers. Everything it makes carries the
  * data directory's label or name and is removed when it starts and when it stops.
  */
 export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accept: ConnectionAcceptor, options: ContainerRuntimeOptions): ServiceRuntime & { start(): Promise<void> } {
   const { engine, exec, logger } = options;
   const deployments = new Map<string, Deployment>();
-  const relays = new Map<Instance, Relay>();
   const stopping = new AbortController();
   const label = `${SANDBOX_LABEL}=${core.store.dataDir}`;
   const imagePrefix = sandboxImagePrefix(core.store.dataDir);
   let runDir: RunDirectory | undefined;
+  let launcher: InstanceLauncher | undefined;
   let apiSocket: Server | undefined;
   let markStarted: () => void = () => {};
   const started = new Promise<void>((resolve) => (markStarted = resolve));
-  const imagesWithoutShell = new Set<string>();
 
   const engineRun = (args: string[], extra: RunOptions = {}) => exec.run(engine.command, args, { signal: stopping.signal, ...extra });
   /** For clean-up, which must also run while the sandbox shuts down after Ctrl-C. */
@@ -98,20 +78,10 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
     engine: (args, signal) => engineRun(args, signal ? { signal: AbortSignal.any([signal, stopping.signal]) } : {}),
     logger,
     stopping: stopping.signal,
-    restarted: (instance) => relayInto(instance),
+    restarted: async (instance) => {
+      if (!stopping.signal.aborted) await launcher?.relayInto(instance);
+    },
   });
-
-  /**
-   * How a service reaches the sandbox. Isolated and on the host network that is the sandbox's
-   * own address (inside a namespace the relay listens there); with published ports it is the
-   * engine's name for the host (Docker Desktop and Podman forward it to the host's loopback).
-   */
-  const callbackUrl = () => {
-    if (options.network !== "publish") return core.baseUrl;
-    const url = new URL(core.baseUrl);
-    url.hostname = engine.name === "podman" ? "host.containers.internal" : "host.docker.internal";
-    return url.toString().replace(/\/$/, "");
-  };
 
   function deploymentOf(appId: string): Deployment {
     let deployment = deployments.get(appId);
@@ -169,9 +139,21 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
     const wanted = desiredSlots(app, subscribers);
     const stale = deployment.instances.filter((i) => wanted.get(i.slot)?.fingerprint !== i.fingerprint);
     await removeInstances(deployment, stale);
+    const bootstrap = bootstrapUserOf(state, app);
     for (const [slot, spec] of wanted) {
       if (deployment.instances.some((i) => i.slot === slot)) continue;
-      deployment.instances.push(await startInstance(app, deployment, slot, spec));
+      const instance = await (launcher as InstanceLauncher).launch({
+        app,
+        versionId: version.id,
+        imageRef: deployment.imageRef ?? "",
+        command: deployment.command,
+        slot,
+        fingerprint: spec.fingerprint,
+        bootstrap: { name: bootstrap?.name ?? "", password: bootstrap?.password ?? "" },
+        tenant: spec.tenant,
+      });
+      monitor.track(instance);
+      deployment.instances.push(instance);
     }
   }
 
@@ -188,155 +170,10 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
       const fingerprint = createHash("sha256")
         .update(JSON.stringify([app.name, app.key, bootstrap?.name, bootstrap?.password, serviceUser?.name, serviceUser?.password, manifest]))
         .digest("hex");
-      for (let replica = 0; replica < resources.replicas; replica++) {
-        slots.set(`${tenant ?? "shared"}#${replica}`, { tenant, serviceUser: serviceUser && { name: serviceUser.name, password: serviceUser.password }, fingerprint });
-      }
+      const scope = tenant && serviceUser ? { id: tenant, user: serviceUser.name, password: serviceUser.password } : undefined;
+      for (let replica = 0; replica < resources.replicas; replica++) slots.set(`${tenant ?? "shared"}#${replica}`, { tenant: scope, fingerprint });
     }
     return slots;
-  }
-
-  async function startInstance(app: ApplicationRecord, deployment: Deployment, slot: string, spec: SlotSpec): Promise<Instance> {
-    const directory = runDir as RunDirectory;
-    const manifest = app.manifest ?? {};
-    const key = randomBytes(4).toString("hex");
-    const name = `${app.name}-scope-${spec.tenant ?? app.owner}-deployment-${(deployment.versionId ?? "0").slice(-6)}-${key.slice(0, 5)}`;
-    const ports = [80, ...probePorts(manifest)];
-    const reach = await reachFor(key, ports);
-    const bootstrap = bootstrapUserOf(core.store.state, app);
-    const environment = serviceEnvironment({
-      application: app,
-      resources: serviceResources(manifest),
-      baseUrl: callbackUrl(),
-      serverPort: reach.serverPort,
-      bootstrap: { name: bootstrap?.name ?? "", password: bootstrap?.password ?? "" },
-      ...(spec.tenant && spec.serviceUser ? { tenant: { id: spec.tenant, user: spec.serviceUser.name, password: spec.serviceUser.password } } : {}),
-    });
-    const secrets = secretEnvironment(environment);
-    for (const value of Object.values(secrets)) options.redactor.add(value);
-    if (deployment.command.length === 0) throw new Error(`The image of ${app.name} names no command (neither ENTRYPOINT nor CMD).`);
-
-    const hostDir = await directory.instanceDir(key);
-    await writeForContainer(join(hostDir, "launch.sh"), LAUNCHER_SCRIPT, 0o755);
-    const envFile = join(hostDir, "env");
-    // With a relay, the service may call the sandbox only once the relay listens: the launcher waits for the file.
-    const isolated = options.network === "isolated";
-    if (!isolated) await writeForContainer(envFile, shellEnvironment(secrets), 0o644);
-
-    const containerId = await run(
-      app,
-      {
-        name: `c8y-ms-${name}`,
-        labels: { [SANDBOX_LABEL]: core.store.dataDir, [APPLICATION_LABEL]: app.id },
-        image: deployment.imageRef ?? "",
-        resources: serviceResources(manifest),
-        network: reach.plan,
-        environment,
-        secrets: { kind: "launcher", hostDir, command: deployment.command },
-      },
-      key,
-    );
-    const instance: Instance = {
-      name,
-      key,
-      slot,
-      tenant: spec.tenant,
-      containerId,
-      endpoints: reach.endpoints,
-      fingerprint: spec.fingerprint,
-      manifest,
-      running: true,
-      restarts: 0,
-      pid: 0,
-      lastUpdated: new Date().toISOString(),
-      readiness: undefined,
-      liveness: undefined,
-      timers: [],
-    };
-    if (isolated) {
-      try {
-        instance.pid = parseInspectLines((await engineRun(["inspect", "--format", INSPECT_FORMAT, containerId])).stdout)[0]?.pid ?? 0;
-        await relayInto(instance);
-      } catch (error) {
-        await removeContainers([containerId]);
-        await directory.removeInstance(key, ports);
-        throw error;
-      }
-      await writeForContainer(envFile, shellEnvironment(secrets), 0o644);
-    }
-    monitor.track(instance);
-    const reachable = reach.endpoints.get(80);
-    logger.info(`Started ${app.name} (${name})${reachable && "port" in reachable ? ` on 127.0.0.1:${reachable.port}` : ""}`);
-    return instance;
-  }
-
-  /**
-   * `run`, and nothing left behind when it fails. An image without /bin/sh cannot run the
-   * launcher: it is started again with an environment file, and the user told what that shows.
-   */
-  async function run(app: ApplicationRecord, spec: RunSpec, key: string): Promise<string> {
-    try {
-      return lastLine((await engineRun(runArgs(engine.name, spec))).stdout);
-    } catch (error) {
-      await removeContainers([spec.name]);
-      const noShell = error instanceof CommandFailedError && error.status === COMMAND_NOT_FOUND_STATUS && spec.secrets.kind === "launcher";
-      if (!noShell) throw error;
-    }
-    if (!imagesWithoutShell.has(spec.image)) {
-      imagesWithoutShell.add(spec.image);
-      logger.warn(`The image of ${app.name} has no /bin/sh for the sandbox's launcher: its passwords are passed as environment variables, which \`${engine.command} inspect\` shows to anyone who may use ${engine.name}.`);
-    }
-    const path = join((runDir as RunDirectory).path, `${key}.env`);
-    await writeFileAtomic(path, envFileText(secretEnvironment(spec.environment)), { mode: 0o600 });
-    const secrets: SecretDelivery = { kind: "env-file", path };
-    try {
-      return lastLine((await engineRun(runArgs(engine.name, { ...spec, secrets }))).stdout);
-    } catch (error) {
-      await removeContainers([spec.name]);
-      throw error;
-    }
-  }
-
-  interface Reach {
-    plan: NetworkPlan;
-    serverPort: number;
-    endpoints: Map<number, Endpoint>;
-  }
-
-  /** Where the instance listens and how the gateway and probes get there, by network mode. */
-  async function reachFor(key: string, ports: number[]): Promise<Reach> {
-    const endpoints = new Map<number, Endpoint>();
-    switch (options.network) {
-      case "isolated":
-        for (const port of ports) endpoints.set(port, { socketPath: (runDir as RunDirectory).socket(key, port) });
-        return { plan: { mode: "isolated" }, serverPort: 80, endpoints };
-      case "host": {
-        // One inbound port per service (platform.md §4.2): on the host network a free one, in SERVER_PORT.
-        const serverPort = await freePort();
-        endpoints.set(80, { host: "127.0.0.1", port: serverPort });
-        for (const port of ports.filter((p) => p !== 80)) endpoints.set(port, { host: "127.0.0.1", port });
-        return { plan: { mode: "host" }, serverPort, endpoints };
-      }
-      case "publish": {
-        const mapping: [number, number][] = [];
-        for (const port of ports) {
-          const host = await freePort();
-          mapping.push([host, port]);
-          endpoints.set(port, { host: "127.0.0.1", port: host });
-        }
-        return { plan: { mode: "publish", ports: mapping }, serverPort: 80, endpoints };
-      }
-    }
-  }
-
-  /** (Re)starts the instance's relay in its container's current network namespace. */
-  async function relayInto(instance: Instance): Promise<void> {
-    if (options.network !== "isolated" || stopping.signal.aborted) return;
-    relays.get(instance)?.stop();
-    relays.delete(instance);
-    const directory = runDir as RunDirectory;
-    const inbound = [...instance.endpoints.keys()].map((port) => ({ socket: directory.socket(instance.key, port), port }));
-    const relay = await startRelay(logger, instance.pid, { inbound, outbound: { port: Number(new URL(core.baseUrl).port), socket: directory.apiSocket } });
-    relays.set(instance, relay);
   }
 
   async function untag(deployment: Deployment): Promise<void> {
@@ -359,14 +196,10 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
 
   async function removeInstances(deployment: Deployment, instances: Instance[]): Promise<void> {
     if (instances.length === 0) return;
-    for (const instance of instances) {
-      monitor.untrack(instance);
-      relays.get(instance)?.stop();
-      relays.delete(instance);
-    }
+    for (const instance of instances) monitor.untrack(instance);
     deployment.instances = deployment.instances.filter((i) => !instances.includes(i));
     await removeContainers(instances.map((i) => i.containerId));
-    for (const instance of instances) await runDir?.removeInstance(instance.key, instance.endpoints.keys());
+    for (const instance of instances) await launcher?.dismiss(instance);
   }
 
   async function removeContainers(ids: string[]): Promise<void> {
@@ -395,6 +228,17 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
       await removeLeftovers();
       runDir = await RunDirectory.open(core.store.dataDir);
       if (options.network === "isolated") apiSocket = await listenUnix(runDir.apiSocket, accept);
+      launcher = new InstanceLauncher({
+        engine,
+        network: options.network,
+        engineRun: (args) => engineRun(args),
+        removeContainers,
+        runDir,
+        baseUrl: core.baseUrl,
+        dataDir: core.store.dataDir,
+        redactor: options.redactor,
+        logger,
+      });
       markStarted();
       for (const app of core.store.state.applications) reconcile(app.id);
     },
@@ -440,8 +284,7 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
     async close() {
       stopping.abort();
       monitor.stop();
-      for (const relay of relays.values()) relay.stop();
-      relays.clear();
+      launcher?.stopRelays();
       const all = [...deployments.values()];
       await removeContainers(all.flatMap((d) => d.instances.map((i) => i.containerId)));
       await removeImages(await sandboxImageRefs(engineRunToEnd, imagePrefix).catch(() => all.map((d) => d.imageRef).filter((r): r is string => Boolean(r))));
@@ -450,27 +293,6 @@ export function createContainerRuntime(core: Omit<SandboxCore, "runtime">, accep
       await runDir?.remove();
     },
   };
-}
-
-/**
- * A file a container reads through its read-only mount, whoever its user is: readable by all
- * whatever the umask (the run directory keeps others on the host out), and there only whole,
- * since the launcher starts as soon as it sees the name.
- */
-async function writeForContainer(path: string, text: string, mode: number): Promise<void> {
-  const temp = `${path}.partial`;
-  await writeFile(temp, text, { mode });
-  await chmod(temp, mode);
-  await rename(temp, path);
-}
-
-function probePorts(manifest: Record<string, unknown>): number[] {
-  const probes = [manifest.livenessProbe, manifest.readinessProbe].filter((p): p is ProbeSpec => typeof p === "object" && p !== null && !Array.isArray(p));
-  return [...new Set(probes.map(probePort).filter((p): p is number => p !== undefined && p !== 80))];
-}
-
-function lastLine(stdout: string): string {
-  return stdout.trim().split("\n").pop() ?? "";
 }
 
 /** The sandbox's API on a unix socket, for relays: only the sandbox's user may connect (0600). */
@@ -485,14 +307,3 @@ function listenUnix(path: string, accept: ConnectionAcceptor): Promise<Server> {
   });
 }
 
-/** A port on 127.0.0.1 that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
