@@ -125,19 +125,15 @@ export function startProcess(
 ): StartedProcess {
   logger.debug(`$ ${[command, ...args].map(shellQuote).join(" ")} &`);
   const child = execa(command, [...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe", buffer: false, reject: false, forceKillAfterDelay: 3000 });
-  for (const stream of ["stdout", "stderr"] as const) {
-    let pending = "";
-    child[stream]?.on("data", (chunk: Buffer) => {
-      const lines = (pending + String(chunk)).split(/\r?\n/);
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        logger.debug(`  ${line}`);
-        onLine(line, stream);
-      }
-    });
-  }
+  const follow = async (stream: "stdout" | "stderr") => {
+    for await (const line of child.iterable({ from: stream })) {
+      logger.debug(`  ${line}`);
+      onLine(line, stream);
+    }
+  };
+  const following = Promise.all([follow("stdout"), follow("stderr")]);
   return {
-    exited: child.then((result) => result.exitCode),
+    exited: Promise.all([child, following]).then(([result]) => result.exitCode),
     stop: () => void child.kill("SIGTERM"),
   };
 }
