@@ -170,7 +170,11 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .option("--data-dir <dir>", "where the sandbox keeps its state", ".c8y-ms/sandbox")
     .option("--no-containers", "accept uploads but do not run them")
     .addOption(new Option("--engine <engine>", "container engine").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
-    .addOption(new Option("--network <mode>", "how services are reached: host, or publish a port").choices(["auto", "host", "publish"]).default("auto"))
+    .addOption(
+      new Option("--network <mode>", "how services are reached: isolated (only through the sandbox; Linux, as root), host, or publish a port")
+        .choices(["auto", "isolated", "host", "publish"])
+        .default("auto"),
+    )
     .option("--faults", "enable the fault-injection endpoint (for tests)")
     .option("--upload-limit <bytes>", "largest accepted upload in bytes (default: the platform's 500 MB)", byteCount)
     .action(

@@ -74,7 +74,7 @@ export const OPTION_SCHEMAS = {
     /** false with --no-containers. */
     containers: z.boolean(),
     engine: engine.optional(),
-    network: z.enum(["auto", "host", "publish"]),
+    network: z.enum(["auto", "isolated", "host", "publish"]),
     faults: z.boolean().optional(),
     uploadLimit: z.number().int().positive().optional(),
   }),

@@ -83,7 +83,8 @@ export function sendError(res: ServerResponse, error: ApiError): void {
 export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  // destroyOnReturn: false keeps the connection when we stop early, so the 413 reaches the client.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) throw new ApiError(413, "general/requestEntityTooLarge", `Request body larger than ${limit} bytes.`);
     chunks.push(chunk);

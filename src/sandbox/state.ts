@@ -187,6 +187,7 @@ export class Store {
   readonly state: SandboxState;
   readonly dataDir: string;
   #saving: Promise<void> = Promise.resolve();
+  readonly #queues = new Map<string, Promise<unknown>>();
 
   private constructor(dataDir: string, state: SandboxState) {
     this.dataDir = dataDir;
@@ -226,6 +227,21 @@ export class Store {
   /** A new numeric id, as the platform uses for applications, versions and managed objects. */
   nextId(): string {
     return String(this.state.nextId++);
+  }
+
+  /**
+   * Runs changes that wait in between (files, saves) one after another per `key` (an
+   * application id), so two uploads, or an upload and a delete, of one application never
+   * interleave. A job sees the state as the one before it left it.
+   */
+  exclusive<T>(key: string, job: () => Promise<T>): Promise<T> {
+    const run = (this.#queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(job);
+    const tail = run.catch(() => undefined);
+    this.#queues.set(key, tail);
+    void tail.then(() => {
+      if (this.#queues.get(key) === tail) this.#queues.delete(key);
+    });
+    return run;
   }
 
   /** Saves are serialised so a slow write never overtakes a newer one. */

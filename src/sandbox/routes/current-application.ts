@@ -24,8 +24,15 @@ export const currentApplicationRoutes: Route[] = [
     path: "/application/currentApplication",
     access: "bootstrap",
     handle: async (call) => {
-      const app = currentApplication(call, ["bootstrap"]);
-      const updated = await updateApplication(call.core.store, app, await readJsonObject(call.req));
+      const body = await readJsonObject(call.req);
+      const id = currentApplication(call, ["bootstrap"]).id;
+      const updated = await call.core.store.exclusive(id, () => {
+        const app = currentApplication(call, ["bootstrap"]);
+        // A service may not widen its own rights (docs/platform-evidence.md §6): the owner
+        // changes required roles, and each subscribed tenant grants them by subscribing again.
+        if (body.requiredRoles !== undefined && !sameRoles(body.requiredRoles, app.requiredRoles)) throw forbidden();
+        return updateApplication(call.core.store, app, body);
+      });
       call.core.runtime.reconcile(updated.id);
       sendJson(call.req, call.res, 200, "application", applicationJson(updated, call.core.baseUrl));
     },
@@ -63,6 +70,10 @@ export const currentApplicationRoutes: Route[] = [
     },
   },
 ];
+
+function sameRoles(given: unknown, current: readonly string[]): boolean {
+  return Array.isArray(given) && given.length === current.length && given.every((role) => current.includes(role as string));
+}
 
 function currentApplication({ core, principal }: AuthenticatedCall, kinds: readonly string[]): ApplicationRecord {
   const user = principal.user;

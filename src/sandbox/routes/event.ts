@@ -109,12 +109,16 @@ export const eventRoutes: Route[] = [
     method: "POST",
     path: "/event/events/:id/binaries",
     access: "user",
+    // Attachments stream to disk and may be large: idleness bounds them, not the body deadline.
+    streamsBody: true,
     handle: (call) => attach(call, false),
   },
   {
     method: "PUT",
     path: "/event/events/:id/binaries",
     access: "user",
+    // Attachments stream to disk and may be large: idleness bounds them, not the body deadline.
+    streamsBody: true,
     handle: (call) => attach(call, true),
   },
   {
