@@ -170,7 +170,11 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .option("--data-dir <dir>", "where the sandbox keeps its state", ".c8y-ms/sandbox")
     .option("--no-containers", "accept uploads but do not run them")
     .addOption(new Option("--engine <engine>", "container engine").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
-    .addOption(new Option("--network <mode>", "how services are reached: host, or publish a port").choices(["auto", "host", "publish"]).default("auto"))
+    .addOption(
+      new Option("--network <mode>", "how services are reached: isolated (only through the sandbox; Linux, as root), host, or publish a port")
+        .choices(["auto", "isolated", "host", "publish"])
+        .default("auto"),
+    )
     .option("--faults", "enable the fault-injection endpoint (for tests)")
     .option("--upload-limit <bytes>", "largest accepted upload in bytes (default: the platform's 500 MB)", byteCount)
     .action(
@@ -178,7 +182,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     );
 
   addConnectionOptions(declare("doctor", "check Node.js, the container engine and the platform connection", ["c8y-ms doctor", "c8y-ms doctor --json"]))
-    .addOption(new Option("--engine <engine>", "container engine").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
+    .addOption(new Option("--engine <engine>", "container engine, or none (builds without one)").choices(["docker", "podman", "none"]).env("C8Y_MS_ENGINE"))
     .action(
       action("doctor", async (ctx, options) => (await import("./commands/doctor.js")).doctor(options, ctx)),
     );
@@ -188,7 +192,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
 
 function addBuildOptions(command: Command): Command {
   return command
-    .addOption(new Option("--engine <engine>", "container engine (default: the first found)").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
+    .addOption(new Option("--engine <engine>", "container engine, or none to build without one (default: the first found, else none)").choices(["docker", "podman", "none"]).env("C8Y_MS_ENGINE"))
     .option("--build-arg <key=value>", "build argument (repeatable)", buildArg, [])
     .option("--no-cache", "build without the layer cache")
     .option("--tag <tag>", "image tag (default: <name>:<version>)");

@@ -40,6 +40,12 @@ export const ERROR_CODES = {
   ENGINE_FAILED: { exitCode: ExitCode.Failure, meaning: "The container engine failed a build, save or inspect." },
   COMMAND_NOT_FOUND: { exitCode: ExitCode.Failure, meaning: "A program c8y-ms runs is not on PATH." },
   COMMAND_FAILED: { exitCode: ExitCode.Failure, meaning: "A program c8y-ms runs exited with an error." },
+  DOCKERFILE_UNSUPPORTED: { exitCode: ExitCode.Validation, meaning: "--engine none: the Dockerfile asks for a step that needs a container engine (the message names its line)." },
+  NATIVE_CODE_FOREIGN: { exitCode: ExitCode.Validation, meaning: "--engine none: compiled code in the image is not x86-64 Linux (the message names the files)." },
+  REGISTRY_ERROR: { exitCode: ExitCode.Failure, meaning: "The base image's registry could not be reached or answered with an error." },
+  REGISTRY_AUTH: { exitCode: ExitCode.Auth, meaning: "The base image's registry refused access (401/403)." },
+  DIGEST_MISMATCH: { exitCode: ExitCode.Failure, meaning: "A base image blob does not match its digest (damaged on the way or in the cache)." },
+  SOURCE_CHANGED: { exitCode: ExitCode.Failure, meaning: "A file changed while it was copied into the image." },
   INTERRUPTED: { exitCode: ExitCode.Interrupted, meaning: "Ctrl-C, or a prompt was cancelled; after SIGTERM the exit code is 143." },
 } as const satisfies Record<string, { exitCode: ExitCode; meaning: string }>;
 
@@ -108,4 +114,15 @@ export class MissingInputError extends UsageError {
 
 export function isCliError(error: unknown): error is CliError {
   return error instanceof CliError;
+}
+
+/** The system or undici code of a failed request, looking through wrappers and AggregateErrors. */
+export function networkErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const e = current as { code?: unknown; errors?: unknown[]; cause?: unknown };
+    if (typeof e.code === "string" && e.code !== "UND_ERR_REQ_RETRY") return e.code;
+    current = Array.isArray(e.errors) && e.errors.length > 0 ? e.errors[0] : e.cause;
+  }
+  return undefined;
 }

@@ -122,6 +122,40 @@ export function createExec(logger: Pick<Logger, "debug">): Exec {
   };
 }
 
+/** A process that keeps running beside us (a helper, not a command that finishes). */
+export interface StartedProcess {
+  /** Settles when the process ends, with its exit code (undefined when a signal ended it). */
+  exited: Promise<number | undefined>;
+  /** Asks it to end (SIGTERM); it is killed if it has not after three seconds. */
+  stop(): void;
+}
+
+/**
+ * Starts `command` and leaves it running. Its stdin stays open as a pipe, so the process sees
+ * end-of-file when we are gone, however we went, and can end itself. Every line it writes goes
+ * to `onLine` and to --verbose.
+ */
+export function startProcess(
+  logger: Pick<Logger, "debug">,
+  command: string,
+  args: readonly string[],
+  onLine: (line: string, stream: "stdout" | "stderr") => void,
+): StartedProcess {
+  logger.debug(`$ ${[command, ...args].map(shellQuote).join(" ")} &`);
+  const child = execa(command, [...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe", buffer: false, reject: false, forceKillAfterDelay: 3000 });
+  const follow = async (stream: "stdout" | "stderr") => {
+    for await (const line of child.iterable({ from: stream })) {
+      logger.debug(`  ${line}`);
+      onLine(line, stream);
+    }
+  };
+  const following = Promise.all([follow("stdout"), follow("stderr")]);
+  return {
+    exited: Promise.all([child, following]).then(([result]) => result.exitCode),
+    stop: () => void child.kill("SIGTERM"),
+  };
+}
+
 /** An argument as a POSIX shell reads it back: bare when safe, single-quoted otherwise. */
 export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;

@@ -9,6 +9,8 @@ import * as z from "zod";
  */
 
 const engine = z.enum(["docker", "podman"]);
+/** What builds the image: an engine, or c8y-ms itself. */
+const builder = z.enum(["docker", "podman", "none"]);
 
 const connection = {
   url: z.string().optional(),
@@ -18,7 +20,7 @@ const connection = {
 };
 
 const build = {
-  engine: engine.optional(),
+  engine: builder.optional(),
   buildArg: z.array(z.string()),
   /** false with --no-cache. */
   cache: z.boolean(),
@@ -72,11 +74,11 @@ export const OPTION_SCHEMAS = {
     /** false with --no-containers. */
     containers: z.boolean(),
     engine: engine.optional(),
-    network: z.enum(["auto", "host", "publish"]),
+    network: z.enum(["auto", "isolated", "host", "publish"]),
     faults: z.boolean().optional(),
     uploadLimit: z.number().int().positive().optional(),
   }),
-  doctor: z.strictObject({ ...connection, engine: engine.optional() }),
+  doctor: z.strictObject({ ...connection, engine: builder.optional() }),
 } as const;
 
 export type CommandName = keyof typeof OPTION_SCHEMAS;

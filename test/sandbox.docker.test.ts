@@ -1,7 +1,8 @@
 import { execa } from "execa";
 import { openAsBlob } from "node:fs";
-import { request } from "node:http";
-import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { access, mkdtemp, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,7 +119,7 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
     expect(Object.keys(status.c8y_Subscriptions).sort()).toEqual([sandbox.owner, subtenant].sort());
   });
 
-  it("starts the container as the platform does: capabilities dropped, memory limit, platform environment", async () => {
+  it("starts the container as the platform does: capabilities dropped, memory limit, its own network, platform environment", async () => {
     const [id] = await sandboxContainers();
     const { stdout } = await execa("docker", ["inspect", "--format", "{{json .HostConfig}}", id!]);
     const host = JSON.parse(stdout) as { CapDrop: string[]; CapAdd: string[]; Memory: number; NetworkMode: string };
@@ -126,10 +127,10 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
     // Docker reports added capabilities with their CAP_ prefix.
     expect(host.CapAdd.map((c) => c.replace(/^CAP_/, ""))).toEqual(["NET_BIND_SERVICE"]);
     expect(host.Memory).toBe(256_000_000);
-    expect(host.NetworkMode).toBe("host");
+    expect(host.NetworkMode).toBe("none");
 
     const env = await json(await sandbox.fetch(`/service/${NAME}/env`));
-    expect(env).toMatchObject({
+    expect(env).toEqual({
       APPLICATION_NAME: NAME,
       APPLICATION_KEY: `${NAME}-key`,
       C8Y_BASEURL: sandbox.url,
@@ -137,15 +138,51 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
       C8Y_BOOTSTRAP_TENANT: sandbox.owner,
       C8Y_BOOTSTRAP_USER: `servicebootstrap_${NAME}`,
       MEMORY_LIMIT: "256M",
+      SERVER_PORT: "80",
       hasBootstrapPassword: true,
       hasPassword: false,
     });
-    expect(Number(env.SERVER_PORT)).toBeGreaterThan(1023);
+  });
 
-    // --verbose shows the run command, but not the bootstrap password in it.
+  it("keeps the bootstrap password out of the run command line and out of docker inspect", async () => {
     const bootstrap = await json(await sandbox.fetch(`/application/applications/${appId}/bootstrapUser`));
-    expect(sandbox.stderr()).toContain("C8Y_BOOTSTRAP_PASSWORD=***");
-    expect(sandbox.stderr()).not.toContain(String(bootstrap.password));
+    const password = String(bootstrap.password);
+    // --verbose logs every command the sandbox runs, as the process table would show it.
+    const runs = sandbox.stderr().split("\n").filter((line) => line.includes("$ docker run"));
+    expect(runs.length).toBeGreaterThan(0);
+    for (const line of runs) {
+      expect(line).not.toContain("C8Y_BOOTSTRAP_PASSWORD");
+      expect(line).not.toContain(password);
+    }
+    const [id] = await sandboxContainers();
+    const { stdout } = await execa("docker", ["inspect", id!]);
+    expect(stdout).not.toContain(password);
+    expect(stdout).not.toContain("C8Y_BOOTSTRAP_PASSWORD");
+    // The file the launcher reads is the container's; on the host only the sandbox's user reaches it.
+    expect((await stat(join(sandbox.dataDir, "run"))).mode & 0o777).toBe(0o700);
+  });
+
+  it("is reachable only through the gateway, and reaches only the sandbox", async () => {
+    const [id] = await sandboxContainers();
+    const pid = (await execa("docker", ["inspect", "--format", "{{.State.Pid}}", id!])).stdout.trim();
+    expect(await readlink(`/proc/${pid}/ns/net`)).not.toBe(await readlink("/proc/self/ns/net"));
+    // The port the service listens on is not the host's: asked directly, whatever answers there is not the service.
+    const { SERVER_PORT: port } = await json(await sandbox.fetch(`/service/${NAME}/env`));
+    const direct = await fetch(`http://127.0.0.1:${port}/env`).then((r) => r.text(), (e: Error) => e.message);
+    expect(direct).not.toContain(NAME);
+    expect((await sandbox.fetch(`/service/${NAME}/env`, { as: null })).status).toBe(401);
+
+    // From inside, a server on the host's loopback is out of reach; the sandbox at C8Y_BASEURL is not.
+    const outside = createServer((_req, res) => res.end("reached")).listen(0, "127.0.0.1");
+    await new Promise((resolve) => outside.once("listening", resolve));
+    try {
+      const probe = (url: string) =>
+        execa("docker", ["exec", id!, "node", "-e", `fetch(${JSON.stringify(url)}).then((r) => console.log(r.status), (e) => console.log("unreachable", e.cause?.code))`]);
+      expect((await probe(`http://127.0.0.1:${(outside.address() as AddressInfo).port}/`)).stdout).toMatch(/^unreachable/);
+      expect((await probe(`${sandbox.url}/tenant/loginOptions`)).stdout).toBe("200");
+    } finally {
+      outside.close();
+    }
   });
 
   it("forwards /service/<name>/... with the prefix stripped, Authorization kept and x-forwarded-* set", async () => {
@@ -247,6 +284,87 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
     expect(Object.keys(after.c8y_Status.instances)).toHaveLength(1);
   });
 
+  it("loads an upload under the sandbox's own name: a subtenant's image claiming a local tag leaves it alone, and its own tag goes with the application", async () => {
+    const name = `claim-${process.pid}`;
+    const victim = `c8y-ms-test/${NAME}:victim`;
+    const sub = subtenant;
+    const subAdmin = sandbox.subtenantAdmins[sub] as SandboxUser;
+    const imageId = async (ref: string) => (await execa("docker", ["image", "inspect", "--format", "{{.Id}}", ref])).stdout.trim();
+    // An archive of one image that names the tag of another: saved under `victim`, which then moves to IMAGE.
+    await execa("docker", ["tag", OTHER_IMAGE, victim]);
+    const claiming = await zipEcho(victim, join(work, "claim"), { name });
+    await execa("docker", ["tag", IMAGE, victim]);
+    const victimId = await imageId(victim);
+    try {
+      const created = await json(
+        await sandbox.fetch("/application/applications", {
+          method: "POST",
+          as: subAdmin,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name, key: `${name}-key`, type: "MICROSERVICE" }),
+        }),
+      );
+      const form = new FormData();
+      form.append("file", await openAsBlob(claiming), `${name}.zip`);
+      expect((await sandbox.fetch(`/application/applications/${created.id}/binaries`, { method: "POST", as: subAdmin, body: form })).status).toBe(201);
+      expect(
+        (
+          await sandbox.fetch(`/tenant/tenants/${sub}/applications`, {
+            method: "POST",
+            as: subAdmin,
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ application: { id: created.id } }),
+          })
+        ).status,
+      ).toBe(201);
+      const ours = async () => (await execa("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}"])).stdout.split("\n").filter((r) => r.startsWith("c8y-ms-sandbox-") && r.includes(`/${name}:`));
+      const deadline = Date.now() + 60_000;
+      while ((await ours()).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 300));
+      const [ref] = await ours();
+      expect(await imageId(ref!)).toBe(await imageId(OTHER_IMAGE));
+      expect(await imageId(victim)).toBe(victimId);
+
+      expect((await sandbox.fetch(`/application/applications/${created.id}`, { method: "DELETE", as: subAdmin })).status).toBe(204);
+      while ((await ours()).length > 0 && Date.now() < deadline + 30_000) await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await ours()).toEqual([]);
+      expect(await imageId(victim)).toBe(victimId);
+    } finally {
+      await removeImages(victim);
+    }
+  });
+
+  it("runs an image without /bin/sh with its passwords in an environment file, says what that shows, and leaves no failed container", async () => {
+    const name = `noshell-${process.pid}`;
+    const image = `c8y-ms-test/${NAME}:noshell`;
+    await execa("docker", ["build", "--network", "host", "-t", image, "-"], { input: `FROM ${IMAGE}\nRUN ["/bin/rm", "/bin/sh"]\n` });
+    try {
+      const zipped = await zipEcho(image, join(work, "noshell"), { name });
+      const created = await json(
+        await sandbox.fetch("/application/applications", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name, key: `${name}-key`, type: "MICROSERVICE" }),
+        }),
+      );
+      const form = new FormData();
+      form.append("file", await openAsBlob(zipped), `${name}.zip`);
+      expect((await sandbox.fetch(`/application/applications/${created.id}/binaries`, { method: "POST", body: form })).status).toBe(201);
+      await sandbox.fetch(`/tenant/tenants/${sandbox.owner}/applications`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ application: { id: created.id } }),
+      });
+      await waitForStatus((s) => s.c8y_Status.status === "Up", "the shell-less service Up", created.id);
+      expect(await json(await sandbox.fetch(`/service/${name}/env`))).toMatchObject({ hasBootstrapPassword: true, SERVER_PORT: "80" });
+      expect(sandbox.stderr()).toContain(`The image of ${name} has no /bin/sh for the sandbox's launcher: its passwords are passed as environment variables, which \`docker inspect\` shows`);
+      const { stdout } = await execa("docker", ["ps", "-a", "--filter", `label=c8y-ms.application=${created.id}`, "--format", "{{.Status}}"]);
+      expect(stdout.split("\n").filter(Boolean).map((status) => status.split(" ")[0])).toEqual(["Up"]);
+      expect((await sandbox.fetch(`/application/applications/${created.id}`, { method: "DELETE" })).status).toBe(204);
+    } finally {
+      await removeImages(image);
+    }
+  });
+
   it("runs a PER_TENANT service once per subscribed tenant, each with its own service user (platform.md §4.1)", async () => {
     const name = `echo-pt-${process.pid}`;
     const perTenantZip = await zipEcho(IMAGE, join(work, "per-tenant"), { name, isolation: "PER_TENANT" });
@@ -305,7 +423,22 @@ describe("a microservice in the sandbox, end to end (platform.md §4, §6)", () 
     expect(sandbox.admin).toEqual(first.admin);
     await waitForStatus((s) => s.c8y_Status.status === "Up", "Up after a restart");
     expect((await json(await sandbox.fetch(`/service/${NAME}/health`))).status).toBe("UP");
+
+    // A crash leaves its containers, tags and an unfinished upload; the next start clears them all.
+    await sandbox.kill();
+    const orphans = await sandboxContainers();
+    expect(orphans).toHaveLength(1);
+    const unfinished = join(first.dataDir, "binaries", ".upload.zip.1234-abcd.tmp");
+    await writeFile(unfinished, "half an upload");
+    sandbox = await startSandbox({ containers: true, dataDir: first.dataDir });
+    await expect(access(unfinished)).rejects.toThrow();
+    await waitForStatus((s) => s.c8y_Status.status === "Up", "Up after a crash");
+    const fresh = await sandboxContainers();
+    expect(fresh).toHaveLength(1);
+    expect(fresh).not.toEqual(orphans);
     await sandbox.stop();
     expect(await sandboxContainers()).toEqual([]);
+    const tags = (await execa("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}"])).stdout.split("\n").filter((r) => r.startsWith("c8y-ms-sandbox-") && r.includes(`/${NAME}:`));
+    expect(tags).toEqual([]);
   });
 });

@@ -550,6 +550,103 @@ describe("subscriptions, service users and the bootstrap user (platform.md §3.3
   });
 });
 
+describe("what one tenant's application may do to another tenant (issue 19)", () => {
+  /** The service user of `tenant`, as the service gets it with its bootstrap credentials. */
+  async function serviceUserOf(appId: string, tenant: string): Promise<SandboxUser> {
+    const users = (await json(await sandbox.fetch("/application/currentApplication/subscriptions", { as: await bootstrapOf(appId) }))).users as { tenant: string; name: string; password: string }[];
+    const user = users.find((u) => u.tenant === tenant)!;
+    return { tenant: user.tenant, user: user.name, password: user.password };
+  }
+  const rolesOf = async (user: SandboxUser) => (await json(await sandbox.fetch("/user/currentUser", { as: user }))).effectiveRoles.map((r: { id: string }) => r.id);
+
+  it("gives a subscribed tenant's service user new required roles only when that tenant subscribes again", async () => {
+    const app = await createApp();
+    const sub = sandbox.subtenants[0]!;
+    expect((await subscribeTenant(sub, app.id)).status).toBe(201);
+    const before = await serviceUserOf(app.id, sub);
+    expect(await rolesOf(before)).toEqual([]);
+
+    // The service itself may not widen its rights...
+    const bootstrap = await bootstrapOf(app.id);
+    const raised = await sandbox.fetch("/application/currentApplication", {
+      method: "PUT",
+      as: bootstrap,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ requiredRoles: ["ROLE_TENANT_MANAGEMENT_ADMIN"] }),
+    });
+    expect(raised.status).toBe(403);
+    expect((await json(await sandbox.fetch(`/application/applications/${app.id}`))).requiredRoles).toEqual([]);
+
+    // ...and when the owner changes them, the subtenant's service user keeps what the subtenant granted.
+    const owner = await sandbox.fetch(`/application/applications/${app.id}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ requiredRoles: ["ROLE_TENANT_MANAGEMENT_ADMIN"] }),
+    });
+    expect(owner.status).toBe(200);
+    expect(await rolesOf(before)).toEqual([]);
+    const subAdmin = sandbox.subtenantAdmins[sub]!;
+    const asService = await sandbox.fetch(`/tenant/tenants/${sub}`, { as: before });
+    expect(asService.status).toBe(403);
+
+    // Subscribing again is the subtenant's consent.
+    expect((await sandbox.fetch(`/tenant/tenants/${sub}/applications/${app.id}`, { method: "DELETE", as: subAdmin })).status).toBe(204);
+    expect((await subscribeTenant(sub, app.id)).status).toBe(201);
+    expect(await rolesOf(await serviceUserOf(app.id, sub))).toEqual(["ROLE_TENANT_MANAGEMENT_ADMIN"]);
+  });
+
+  it("answers an unsubscribe of another tenant's application exactly as one of an application that does not exist", async () => {
+    const app = await createApp();
+    const sub = sandbox.subtenants[0]!;
+    const as = sandbox.subtenantAdmins[sub]!;
+    const foreign = await sandbox.fetch(`/tenant/tenants/${sub}/applications/${app.id}`, { method: "DELETE", as });
+    const absent = await sandbox.fetch(`/tenant/tenants/${sub}/applications/9999999`, { method: "DELETE", as });
+    expect(foreign.status).toBe(404);
+    expect(absent.status).toBe(404);
+    expect((await json(foreign)).message.replace(app.id, "<id>")).toBe((await json(absent)).message.replace("9999999", "<id>"));
+  });
+
+  it("lets no subtenant block its owner's names or context paths, and names no other tenant's application in a 409", async () => {
+    const sub = sandbox.subtenants[1]!;
+    const as = sandbox.subtenantAdmins[sub]!;
+    const name = uniqueName("claim");
+    // The subtenant takes the name, key and context path first...
+    const squat = await sandbox.fetch("/application/applications", {
+      method: "POST",
+      as,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name, key: name, type: "MICROSERVICE", contextPath: name }),
+    });
+    expect(squat.status).toBe(201);
+    // ...and the owner still creates its own.
+    const owners = await sandbox.fetch("/application/applications", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name, key: name, type: "MICROSERVICE", contextPath: name }),
+    });
+    expect(owners.status).toBe(201);
+
+    // The other way round the path is taken: the subtenant could be subscribed to its owner's service.
+    const taken = await createApp({ contextPath: uniqueName("path") });
+    const clash = await sandbox.fetch("/application/applications", {
+      method: "POST",
+      as,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: uniqueName("late"), key: uniqueName("late-key"), type: "MICROSERVICE", contextPath: taken.contextPath }),
+    });
+    expect(clash.status).toBe(409);
+    const message = (await json(clash)).message as string;
+    expect(message).toBe(`The context path '${taken.contextPath}' is taken; choose another contextPath.`);
+    expect(message).not.toContain(taken.name);
+
+    // A tenant is never subscribed to two services at one path.
+    expect((await subscribeTenant(sub, (await json(squat)).id, as)).status).toBe(201);
+    const twice = await subscribeTenant(sub, (await json(owners)).id);
+    expect(twice.status).toBe(409);
+    expect((await json(twice)).message).toContain(`context path '${name}'`);
+  });
+});
+
 describe("status managed object without an upload (platform.md §3.3 #17)", () => {
   it("finds nothing for an application that has no binary yet", async () => {
     const app = await createApp();

@@ -1,11 +1,13 @@
 // `npm run bench`: each entry compares c8y-ms with a reference tool in the same run and prints
 // the ratio of medians against its goal. Select entries by name: `npm run bench -- startup pack`.
 // Timing belongs here, never in the test suite.
+import * as data from "./data.mjs";
+import * as engineNone from "./engine-none.mjs";
 import * as pack from "./pack.mjs";
 import * as startup from "./startup.mjs";
 import * as upload from "./upload.mjs";
 
-const ENTRIES = [startup, upload, pack];
+const ENTRIES = [startup, upload, pack, engineNone, data];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length ? ENTRIES.filter((e) => wanted.includes(e.name)) : ENTRIES;

@@ -29,6 +29,19 @@ export interface EntryInput {
   size: number;
 }
 
+/**
+ * Compressed chunks kept from an earlier run, for the first `prefixBytes` of an entry whose
+ * content the caller can name (base image layers, named by their digests). A chunk's output
+ * depends only on its bytes, the previous chunk's last 32 KiB and the level, so inside that
+ * prefix it is the same every time. A kept chunk is used only if the CRC-32 of the entry up
+ * to its end, read now, is the one it was made with.
+ */
+export interface ChunkReuse {
+  prefixBytes: number;
+  load(index: number, level: number, last: boolean): Promise<{ data: Buffer; crc32: number } | undefined>;
+  save(index: number, level: number, last: boolean, data: Buffer, crc32: number): Promise<void>;
+}
+
 export interface CompressedEntry {
   crc32: number;
   compressedSize: number;
@@ -41,13 +54,14 @@ export interface CompressOptions {
   write: (chunk: Buffer) => Promise<void>;
   onProgress?: ((bytes: number) => void) | undefined;
   signal?: AbortSignal | undefined;
+  reuse?: ChunkReuse | undefined;
 }
 
 /** Chunks compressing or compressed but not yet written: bounds memory to a few MiB. */
 const IN_FLIGHT = Math.max(2, Math.min(availableParallelism(), 4)) * 2;
 
 export async function compressEntry(input: EntryInput, options: CompressOptions): Promise<CompressedEntry> {
-  const { level, write, onProgress, signal } = options;
+  const { level, write, onProgress, signal, reuse } = options;
   let crc = 0;
   let compressedSize = 0;
   let previous: Buffer | undefined;
@@ -65,6 +79,7 @@ export async function compressEntry(input: EntryInput, options: CompressOptions)
   // do...while: an empty entry still needs its (empty) final deflate block.
   do {
     if (signal?.aborted) throw new CancelledError();
+    const index = position / CHUNK_BYTES;
     const length = Math.min(CHUNK_BYTES, input.size - position);
     const chunk = await readChunk(input, position, length);
     position += length;
@@ -75,7 +90,8 @@ export async function compressEntry(input: EntryInput, options: CompressOptions)
     } else {
       const zlibOptions: ZlibOptions = { level, memLevel: MEM_LEVEL, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH, chunkSize: 256 * 1024 };
       if (previous) zlibOptions.dictionary = previous.subarray(Math.max(0, previous.length - WINDOW_BYTES));
-      queue.push({ output: deflateChunk(chunk, zlibOptions), bytes: length });
+      const reusable = reuse && position <= reuse.prefixBytes ? reuse : undefined;
+      queue.push({ output: reusable ? reusedChunk(reusable, { index, level, last, crc: crc >>> 0 }, () => deflateChunk(chunk, zlibOptions)) : deflateChunk(chunk, zlibOptions), bytes: length });
       previous = chunk;
     }
     // A failed chunk must not surface as an unhandled rejection while earlier ones drain.
@@ -87,6 +103,14 @@ export async function compressEntry(input: EntryInput, options: CompressOptions)
     await drainOne();
   }
   return { crc32: crc >>> 0, compressedSize };
+}
+
+async function reusedChunk(reuse: ChunkReuse, key: { index: number; level: number; last: boolean; crc: number }, compress: () => Promise<Buffer>): Promise<Buffer> {
+  const kept = await reuse.load(key.index, key.level, key.last);
+  if (kept && kept.crc32 === key.crc) return kept.data;
+  const data = await compress();
+  await reuse.save(key.index, key.level, key.last, data, key.crc);
+  return data;
 }
 
 function deflateChunk(chunk: Buffer, options: ZlibOptions): Promise<Buffer> {

@@ -4,7 +4,8 @@ import { paddingOf, TAR_BLOCK } from "./tar.js";
 
 /**
  * Writes plain ustar archives (a pax header only for names over 100 bytes) with owner root
- * and time 0, so equal input gives equal bytes. Go's archive/tar (Docker) and GNU tar read them.
+ * (unless an entry names another) and time 0, so equal input gives equal bytes. Go's
+ * archive/tar (Docker) and GNU tar read them.
  */
 export interface TarHeaderSpec {
   name: string;
@@ -12,6 +13,8 @@ export interface TarHeaderSpec {
   type?: "file" | "directory" | "symlink";
   linkName?: string;
   mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
 /** The end-of-archive marker: two zero blocks. */
@@ -20,14 +23,18 @@ export const TAR_END = Buffer.alloc(2 * TAR_BLOCK);
 const MAX_OCTAL_SIZE = 0o77777777777;
 
 /**
- * The header block(s) for one entry: owner root, time 0, so equal input gives equal bytes.
- * Names longer than the 100-byte field get a pax header in front.
+ * The header block(s) for one entry: time 0, so equal input gives equal bytes. Names and link
+ * targets longer than their 100-byte fields get a pax header in front.
  */
 export function tarHeader(spec: TarHeaderSpec): Buffer {
   const nameBytes = Buffer.from(spec.name, "utf8");
+  const linkBytes = Buffer.from(spec.linkName ?? "", "utf8");
   const blocks: Buffer[] = [];
-  if (nameBytes.length > 100) {
-    const record = paxRecord("path", spec.name);
+  const records: Buffer[] = [];
+  if (nameBytes.length > 100) records.push(paxRecord("path", spec.name));
+  if (linkBytes.length > 100) records.push(paxRecord("linkpath", spec.linkName!));
+  if (records.length > 0) {
+    const record = Buffer.concat(records);
     blocks.push(ustarBlock({ name: "PaxHeader", size: record.length, typeflag: "x", mode: 0o644 }), record, Buffer.alloc(paddingOf(record.length)));
   }
   const type = spec.type ?? "file";
@@ -36,19 +43,21 @@ export function tarHeader(spec: TarHeaderSpec): Buffer {
       name: nameBytes.length > 100 ? nameBytes.subarray(0, 100).toString("latin1") : spec.name,
       size: type === "file" ? spec.size : 0,
       typeflag: { file: "0", symlink: "2", directory: "5" }[type],
-      linkName: spec.linkName ?? "",
+      linkName: linkBytes.length > 100 ? linkBytes.subarray(0, 100).toString("latin1") : (spec.linkName ?? ""),
       mode: spec.mode ?? (type === "directory" ? 0o755 : 0o644),
+      uid: spec.uid ?? 0,
+      gid: spec.gid ?? 0,
     }),
   );
   return Buffer.concat(blocks);
 }
 
-function ustarBlock(fields: { name: string; size: number; typeflag: string; mode: number; linkName?: string }): Buffer {
+function ustarBlock(fields: { name: string; size: number; typeflag: string; mode: number; linkName?: string; uid?: number; gid?: number }): Buffer {
   const block = Buffer.alloc(TAR_BLOCK);
   block.write(fields.name, 0, 100, "utf8");
   writeOctal(block, 100, 8, fields.mode);
-  writeOctal(block, 108, 8, 0);
-  writeOctal(block, 116, 8, 0);
+  writeOctal(block, 108, 8, fields.uid ?? 0);
+  writeOctal(block, 116, 8, fields.gid ?? 0);
   if (fields.size > MAX_OCTAL_SIZE) {
     // GNU base-256: Go's archive/tar (Docker) and GNU tar read it.
     block[124] = 0x80;

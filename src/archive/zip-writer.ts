@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { ValidationError } from "../errors.js";
 import { withAtomicFile } from "../fs/atomic.js";
-import { CHUNK_BYTES, compressEntry, type EntryInput } from "./parallel-deflate.js";
+import { CHUNK_BYTES, compressEntry, type ChunkReuse, type EntryInput } from "./parallel-deflate.js";
 import { writeFully } from "./positional.js";
 import {
   CENTRAL_HEADER_SIZE,
@@ -28,6 +28,8 @@ export interface ZipSource {
   name: string;
   path?: string;
   data?: Uint8Array;
+  /** Compressed chunks of an earlier run to use where the data is the same. */
+  reuse?: ChunkReuse;
 }
 
 export interface ZipWriteOptions {
@@ -112,7 +114,7 @@ async function writeEntries(out: FileHandle, sources: ZipSource[], options: ZipW
       const record: CentralRecord = { name: Buffer.from(source.name, "utf8"), method, flags: deflateFlags(options.level), crc32: 0, compressedSize: 0, size: input.size, offset };
       const zip64 = mayNeedZip64(input.size, method);
       await write(localHeader(record, zip64));
-      const { crc32, compressedSize } = await compressEntry(input, { level: options.level, write, onProgress: options.onProgress, signal: options.signal });
+      const { crc32, compressedSize } = await compressEntry(input, { level: options.level, write, onProgress: options.onProgress, signal: options.signal, reuse: source.reuse });
       record.crc32 = crc32;
       record.compressedSize = compressedSize;
       await writeFully(out, localHeader(record, zip64), record.offset);

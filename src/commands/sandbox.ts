@@ -6,7 +6,8 @@ import type { CommandOptions } from "../options.js";
 import type { CommandResult } from "../result.js";
 import { detectEngine, EngineNotAvailableError } from "../image/engine.js";
 import { formatTable } from "../ui/format.js";
-import { createContainerRuntime, type NetworkMode } from "../sandbox/containers.js";
+import { createContainerRuntime } from "../sandbox/containers.js";
+import { chooseNetwork, probeIsolation, type NetworkMode } from "../sandbox/network-mode.js";
 import { readyDocument, startSandboxServer, type ReadyDocument } from "../sandbox/server.js";
 
 /**
@@ -18,7 +19,12 @@ export async function sandbox(options: CommandOptions["sandbox"], ctx: Context):
   const uploadLimit = options.uploadLimit ?? PLATFORM_ZIP_LIMIT_BYTES;
   // Without an engine there is nothing to run services with: say so now, not at the first upload.
   const engine = options.containers ? await detectEngine(ctx, options.engine).catch(explainNoEngine) : undefined;
-  const network: NetworkMode | undefined = engine ? (options.network === "auto" ? autoNetwork(engine.network) : options.network) : undefined;
+  let network: NetworkMode | undefined;
+  if (engine) {
+    const decision = chooseNetwork(options.network, await probeIsolation(ctx.exec, engine, ctx.signal));
+    if (decision.warning) ctx.logger.warn(decision.warning);
+    network = decision.mode;
+  }
   let containers: ReturnType<typeof createContainerRuntime> | undefined;
   let running;
   try {
@@ -30,7 +36,7 @@ export async function sandbox(options: CommandOptions["sandbox"], ctx: Context):
       logger: ctx.logger,
       createRuntime:
         engine && network
-          ? (core) => (containers = createContainerRuntime(core, { engine, network, exec: ctx.exec, logger: ctx.logger, redactor: ctx.redactor }))
+          ? (core, accept) => (containers = createContainerRuntime(core, accept, { engine, network, exec: ctx.exec, logger: ctx.logger, redactor: ctx.redactor }))
           : undefined,
     });
   } catch (error) {
@@ -91,14 +97,4 @@ function explainNoEngine(error: unknown): never {
     });
   }
   throw error;
-}
-
-/**
- * Services must reach the sandbox (C8Y_BASEURL), which listens on 127.0.0.1 only. On Linux a
- * container on a bridge cannot reach the host's loopback, so Linux uses the host network (a
- * free SERVER_PORT per service); elsewhere (Docker Desktop, Podman machines) ports are
- * published on 127.0.0.1 and services call back through the engine's host name.
- */
-function autoNetwork(engineNetwork: string | undefined): NetworkMode {
-  return engineNetwork === "host" || process.platform === "linux" ? "host" : "publish";
 }

@@ -64,6 +64,22 @@ export async function detectEngine(ctx: EngineContext, preferred?: string): Prom
   });
 }
 
+/**
+ * What builds the image: an engine, or c8y-ms itself (`--engine none`, src/oci). Without a
+ * choice and with no engine answering, c8y-ms builds itself and says so in one line.
+ */
+export async function detectBuilder(ctx: EngineContext, preferred?: string): Promise<Engine | "none"> {
+  const chosen = preferred ?? (ctx.env.C8Y_MS_ENGINE || undefined);
+  if (chosen === "none") return "none";
+  try {
+    return await detectEngine(ctx, chosen);
+  } catch (error) {
+    if (chosen !== undefined || !(error instanceof EngineNotAvailableError)) throw error;
+    ctx.logger.warn(`No container engine answers (${error.message.replace(/\.$/, "").replace(/\. /g, "; ")}): c8y-ms builds the image itself, as with --engine none.`);
+    return "none";
+  }
+}
+
 interface EngineProblem {
   problem: string;
   installed: boolean;

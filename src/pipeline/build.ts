@@ -1,16 +1,20 @@
-import { stat } from "node:fs/promises";
+import { copyFile, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Context } from "../context.js";
 import { UsageError, ValidationError } from "../errors.js";
 import { formatDuration } from "../format.js";
+import { discardTemp, makeScratchDir, withAtomicFile } from "../fs/atomic.js";
 import { buildImage, inspectImage, TARGET_PLATFORM, usesBuildKit, type LocalImage } from "../image/engine-commands.js";
-import { detectEngine, type Engine } from "../image/engine.js";
+import { detectBuilder, type Engine } from "../image/engine.js";
 import { ImageRejectedError, REBUILD_HINT } from "../image/normalise.js";
 import { loadManifest, ManifestInvalidError, type Manifest } from "../manifest/load.js";
+import { buildImageWithoutEngine, type EngineFreeImage } from "../oci/build-image.js";
+import { createDispatcher } from "../platform/dispatcher.js";
+import { TEMPLATES_DIR } from "../scaffold/catalog.js";
 
 /** How to build the service's image (the flags of `build`, `pack` and `deploy`). */
 export interface BuildSettings {
-  /** docker or podman; the first found when not given. */
+  /** docker, podman or none (c8y-ms builds it); the first engine found, else none, when not given. */
   engine?: string | undefined;
   /** `KEY=VALUE` build arguments. */
   buildArg: string[];
@@ -25,14 +29,46 @@ export interface BuiltImage extends LocalImage {
   engine: Engine;
 }
 
-type BuildContext = Pick<Context, "cwd" | "env" | "exec" | "logger" | "signal">;
+/** An image c8y-ms built itself: a docker-archive in the project's dist/. */
+export interface ArchivedImage extends Omit<EngineFreeImage, "path" | "chunks"> {
+  file: string;
+}
 
-/** `c8y-ms build`: the project's image for linux/amd64, tagged `<name>:<version>` unless told otherwise. */
-export async function buildProjectImage(dir: string, settings: BuildSettings, ctx: BuildContext): Promise<BuiltImage> {
+type BuildContext = Pick<Context, "cwd" | "env" | "exec" | "logger" | "signal" | "redactor" | "progress">;
+
+/**
+ * `c8y-ms build`: the project's image for linux/amd64, tagged `<name>:<version>` unless told
+ * otherwise, in the engine's store; without an engine, a docker-archive in dist/
+ * (`docker load -i` takes it), moved there only when whole.
+ */
+export async function buildProjectImage(dir: string, settings: BuildSettings, ctx: BuildContext): Promise<BuiltImage | ArchivedImage> {
   const projectDir = resolve(ctx.cwd, dir);
   const tag = settings.tag ?? imageTag(await validManifest(projectDir));
-  const engine = await detectEngine(ctx, settings.engine);
-  return buildServiceImage(projectDir, tag, settings, engine, ctx);
+  const engine = await detectBuilder(ctx, settings.engine);
+  if (engine !== "none") return buildServiceImage(projectDir, tag, settings, engine, ctx);
+  // The archive is named after the service, as pack names the zip.
+  const manifest = await validManifest(projectDir);
+  const file = join(projectDir, "dist", `${serviceName(manifest)}-${manifest.version}.image.tar`);
+  const workDir = makeScratchDir("build");
+  try {
+    const built = await buildWithoutEngine(projectDir, tag, settings, workDir, ctx);
+    await withAtomicFile(file, (temp) => copyFile(built.path, temp));
+    return { ref: built.ref, id: built.id, os: built.os, architecture: built.architecture, bytes: built.bytes, base: built.base, file };
+  } finally {
+    await discardTemp(workDir);
+  }
+}
+
+/**
+ * c8y-ms builds the image itself (src/oci) into `workDir`, reaching registries the way the
+ * platform client reaches the platform (proxy variables, extra CAs).
+ */
+export async function buildWithoutEngine(projectDir: string, tag: string, settings: BuildSettings, workDir: string, ctx: BuildContext): Promise<EngineFreeImage> {
+  const http = createDispatcher(ctx.env, ctx.redactor);
+  return buildImageWithoutEngine(
+    { dockerfile: await findDockerfile(projectDir), tag, buildArgs: settings.buildArg, refresh: !settings.cache, workDir, nodeTemplate: join(TEMPLATES_DIR, "node", "Dockerfile") },
+    { ...ctx, http },
+  );
 }
 
 /** The project's manifest, or exit 3 with its problems. */

@@ -1,6 +1,6 @@
 import type { Context } from "../context.js";
 import { CliError, ExitCode } from "../errors.js";
-import { detectEngine, type Engine } from "../image/engine.js";
+import { detectEngine, EngineNotAvailableError, type Engine } from "../image/engine.js";
 import { ROLES } from "../platform/applications.js";
 import { PlatformClient, userAgent } from "../platform/client.js";
 import { resolveConnection, resolvePlatformUrl, type ConnectionOptions } from "../platform/connection.js";
@@ -64,13 +64,23 @@ export function checkNode(version: string): Check {
 }
 
 async function checkEngine(settings: DoctorSettings, ctx: Context): Promise<Check[]> {
+  if (settings.engine === "none") {
+    return [
+      check("Container engine", "skip", "--engine none: c8y-ms builds images itself"),
+      check("Image archive format", "ok", "c8y-ms writes the docker-archive the platform reads"),
+    ];
+  }
   let engine: Engine;
   try {
     engine = await detectEngine(ctx, settings.engine);
   } catch (error) {
     if (!(error instanceof CliError) || error.exitCode === ExitCode.Interrupted) throw error;
+    // Without a chosen engine, build, pack and deploy fall back to building without one.
+    const fallback = settings.engine === undefined && error instanceof EngineNotAvailableError;
     return [
-      check("Container engine", "fail", error.message, error.hint ?? null),
+      fallback
+        ? check("Container engine", "warn", `${error.message} Build, pack and deploy use --engine none (c8y-ms builds the image itself).`, `Dockerfiles with RUN steps need an engine. ${error.hint ?? ""}`.trim())
+        : check("Container engine", "fail", error.message, error.hint ?? null),
       check("Image archive format", "skip", "no container engine"),
     ];
   }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { rmdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import type { ChunkReuse } from "../archive/parallel-deflate.js";
 import { ZipTooLargeError, type ZipResult } from "../archive/zip-writer.js";
 import { inBackground } from "../background.js";
 import { imageSizeWarning, PLATFORM_ZIP_LIMIT_BYTES } from "../bundle/limits.js";
@@ -11,11 +12,11 @@ import { CliError, UsageError, ValidationError } from "../errors.js";
 import { countLabel, formatBytes, formatMebibytes } from "../format.js";
 import { discardTemp, makeScratchDir } from "../fs/atomic.js";
 import { inspectImage, saveImage, TARGET_PLATFORM } from "../image/engine-commands.js";
-import { detectEngine, type Engine } from "../image/engine.js";
+import { detectBuilder, type Engine } from "../image/engine.js";
 import { inspectImageTarFile, type ImageTarFile } from "../image/image-tar.js";
 import { ImageRejectedError, isPlatformReady, prepareImageTar, REBUILD_HINT, selectImage, type PreparedImage } from "../image/normalise.js";
 import { loadManifest, ManifestInvalidError, manifestJson, type Manifest } from "../manifest/load.js";
-import { buildServiceImage, imageTag, serviceName, type BuildSettings } from "./build.js";
+import { buildServiceImage, buildWithoutEngine, imageTag, serviceName, type BuildSettings } from "./build.js";
 import { recordStamp, upToDateStamp } from "./pack-stamp.js";
 
 /** How to pack (the flags of `pack` and `deploy`). */
@@ -49,7 +50,7 @@ export interface PackedService {
   manifest: Manifest;
 }
 
-type PackContext = Pick<Context, "cwd" | "env" | "exec" | "logger" | "progress" | "signal">;
+type PackContext = Pick<Context, "cwd" | "env" | "exec" | "logger" | "progress" | "signal" | "redactor">;
 
 /**
  * 1. validate the manifest, 2. build the image (or take --image / --image-tar), 3. save it to
@@ -79,6 +80,7 @@ export async function packProject(dir: string, settings: PackSettings, ctx: Pack
   const wanted = { source: source.id, naming: source.naming, manifest: sha256(manifestBytes), level };
   const stamp = settings.force ? undefined : await upToDateStamp(projectDir, output, wanted);
   if (stamp) {
+    await source.discard?.();
     ctx.logger.success(`${shown} is up to date (same image ${short(stamp.image.id)} and manifest); --force packs again.`);
     return { result: { file: output, bytes: stamp.zip.bytes, sha256: stamp.zip.sha256, name, version: manifest.version, image: stamp.image, upToDate: true }, manifest };
   }
@@ -93,7 +95,11 @@ export async function packProject(dir: string, settings: PackSettings, ctx: Pack
     const prepared = await prepareImage(file, scratch, tag, ctx);
     // 5. The zip.
     const limit = settings.sizeLimit ?? PLATFORM_ZIP_LIMIT_BYTES;
-    const zip = await zipService(output, manifestBytes, prepared, { level, limit }, ctx);
+    // The engine-less archive is zipped as written: its base-layer chunks line up with earlier
+    // packs, and its layers were hashed against their digests as it was written.
+    const asWritten = prepared.path === source.file?.path;
+    const chunks = asWritten ? source.chunks : undefined;
+    const zip = await zipService(output, manifestBytes, asWritten && source.chunks ? { ...prepared, verify: undefined } : prepared, { level, limit, chunks }, ctx);
     const imageTooBig = imageSizeWarning(prepared.bytes, limit);
     if (imageTooBig) ctx.logger.warn(imageTooBig);
     ctx.logger.success(`Packed ${shown}: ${formatBytes(zip.bytes)}, image ${prepared.ref} (${TARGET_PLATFORM}, ${countLabel(prepared.layers.length, "layer")}, ${formatBytes(prepared.bytes)})`);
@@ -107,6 +113,7 @@ export async function packProject(dir: string, settings: PackSettings, ctx: Pack
     throw error;
   } finally {
     await discardTemp(scratch);
+    await source.discard?.();
   }
 }
 
@@ -119,6 +126,10 @@ interface ImageSource {
   file?: ImageTarFile;
   /** Saves the engine's image into `dir`; returns the archive's path. */
   save?: (dir: string) => Promise<string>;
+  /** Removes what building `file` left (the engine-less build's directory). */
+  discard?: () => Promise<void>;
+  /** Deflated chunks an earlier pack left for this archive's unchanged part. */
+  chunks?: ChunkReuse;
 }
 
 async function imageSource(projectDir: string, tag: string, settings: PackSettings, ctx: PackContext): Promise<ImageSource> {
@@ -131,7 +142,11 @@ async function imageSource(projectDir: string, tag: string, settings: PackSettin
     const { info } = selectImage(file);
     return { id: info.id, naming: `${info.repoTags.join(",")} ${tag}`, file };
   }
-  const engine = await detectEngine(ctx, settings.engine);
+  const engine = await detectBuilder(ctx, settings.engine);
+  if (engine === "none") {
+    if (settings.image) throw new UsageError("--image names an engine's image, and --engine none uses no engine.", { hint: "Pass the saved image with --image-tar <file>, or let pack build the project without --image." });
+    return engineFreeSource(projectDir, tag, settings, ctx);
+  }
   const local = settings.image;
   if (local) {
     const found = await inspectImage(ctx, engine, local);
@@ -145,6 +160,19 @@ async function imageSource(projectDir: string, tag: string, settings: PackSettin
   }
   const built = await buildServiceImage(projectDir, tag, settings, engine, ctx);
   return { id: built.id, naming: tag, save: (dir) => saveToScratch(ctx, engine, tag, built.size, dir) };
+}
+
+/** c8y-ms builds the image itself: a docker-archive already, named by its config digest. */
+async function engineFreeSource(projectDir: string, tag: string, settings: PackSettings, ctx: PackContext): Promise<ImageSource> {
+  const workDir = makeScratchDir("build");
+  const discard = () => discardTemp(workDir);
+  try {
+    const built = await buildWithoutEngine(projectDir, tag, settings, workDir, ctx);
+    return { id: built.id, naming: tag, file: await inspectImageTarFile(built.path), discard, chunks: built.chunks };
+  } catch (error) {
+    await discard();
+    throw error;
+  }
 }
 
 async function saveToScratch(ctx: PackContext, engine: Engine, ref: string, expectedBytes: number, dir: string): Promise<string> {
@@ -194,7 +222,7 @@ async function prepareImage(file: ImageTarFile, scratch: string, tag: string, ct
 }
 
 /** Zips while the layers are checked against their digests; the zip is kept only if both succeed. */
-async function zipService(output: string, manifest: Buffer, image: PreparedImage, { level, limit }: { level: number; limit: number }, ctx: PackContext): Promise<ZipResult> {
+async function zipService(output: string, manifest: Buffer, image: PreparedImage, { level, limit, chunks }: { level: number; limit: number; chunks: ChunkReuse | undefined }, ctx: PackContext): Promise<ZipResult> {
   if (level === 0 && image.bytes > limit) throw zipTooLarge(image, level, limit);
   const controller = new AbortController();
   const cancel = () => controller.abort();
@@ -209,7 +237,7 @@ async function zipService(output: string, manifest: Buffer, image: PreparedImage
   });
   const progress = ctx.progress(`Zipping ${basename(output)}`, manifest.length + image.bytes);
   try {
-    const result = await writeBundle(output, manifest, image.path, {
+    const result = await writeBundle(output, manifest, { path: image.path, reuse: chunks }, {
       level,
       signal: controller.signal,
       limitBytes: limit,

@@ -88,6 +88,9 @@ export async function createApplication(client: PlatformClient, input: NewApplic
     return normaliseApplication(app);
   } catch (error) {
     if (error instanceof PlatformError && error.status === 409) {
+      // Another deploy of the same service may have created it a moment ago: use that one.
+      const created = await findOwnedApplication(client, input.name, tenant);
+      if (created) return created;
       throw new PlatformError(409, { message: error.platformMessage }, error.message, {
         hint: `Application names are unique per tenant, and keys and context paths across the platform: another tenant may own '${input.name}' (key ${input.key}). Rename the service in cumulocity.json, or deploy as a user of the owner tenant.`,
       });

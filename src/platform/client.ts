@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { request, type Dispatcher } from "undici";
-import { CancelledError, CliError } from "../errors.js";
+import { CancelledError, CliError, networkErrorCode } from "../errors.js";
 import type { Redactor } from "../secrets.js";
 import type { Logger } from "../ui/logger.js";
 import { authorization, basicPrincipal, type Connection } from "./connection.js";
 import { DEFAULT_HEADERS_TIMEOUT_MS, type ProxyRoute } from "./dispatcher.js";
-import { errorForStatus, isRetryableStatus, networkError, networkErrorCode, type PlatformErrorBody, type RequestPurpose } from "./errors.js";
+import { errorForStatus, isRetryableStatus, networkError, type PlatformErrorBody, type RequestPurpose } from "./errors.js";
 import { classifyNetworkCode, DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from "./retry.js";
 
 /** A request body that can be produced again for a retry (a stream can be read only once). */

@@ -1,4 +1,4 @@
-import { AuthError, CliError, type CliErrorOptions, type ErrorCode } from "../errors.js";
+import { AuthError, CliError, networkErrorCode, type CliErrorOptions, type ErrorCode } from "../errors.js";
 import type { ProxyRoute } from "./dispatcher.js";
 
 /** platform.md §3.1: `{"error": "<resource>/<errorName>", "message": "...", "info": "<URL>"}`. */
@@ -132,16 +132,6 @@ function unauthorized(said: string | undefined, credentials: CredentialSource): 
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|EPROTO/;
 
-/** The system or undici code of a failed request, looking through wrappers and AggregateErrors. */
-export function networkErrorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    const e = current as { code?: unknown; errors?: unknown[]; cause?: unknown };
-    if (typeof e.code === "string" && e.code !== "UND_ERR_REQ_RETRY") return e.code;
-    current = Array.isArray(e.errors) && e.errors.length > 0 ? e.errors[0] : e.cause;
-  }
-  return undefined;
-}
 
 /**
  * A network failure in words: what happened to the connection to `url` (or to the proxy in

@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ApiError, forbidden, invalidData, notFound } from "./http.js";
+import { subscribedApplications } from "./representations.js";
 import { generatePassword, type ApplicationRecord, type SandboxState, type Store, type UserRecord } from "./state.js";
 
 /**
@@ -128,19 +129,32 @@ export function checkApplicationInput(input: ApplicationInput, type: string, cre
 }
 
 /**
- * Names are unique within the owner tenant and keys across the platform; context paths must
- * be unique too, or the gateway could not tell services apart. The platform's exact 409
- * texts are undocumented; ours name the clash.
+ * Whose applications a new one must not clash with: its owner's own and those of the owner's
+ * ancestors, which the owner's tenants may be subscribed to. Never a subtenant's: a
+ * subtenant's application can neither be subscribed to by its parent nor block the parent's
+ * names (docs/platform-evidence.md §7: the platform checks "for tenant <t>" what that tenant
+ * has; nothing says a subtenant's application is checked against its parent's).
+ */
+function clashScope(state: SandboxState, owner: string): Set<string> {
+  return new Set([owner, ...ancestorsOf(state, owner)]);
+}
+
+/**
+ * Names are unique within the owner tenant; keys and context paths within the applications
+ * its tenants can reach (clashScope), or the gateway could not tell services apart. The
+ * platform's exact 409 texts are undocumented; ours name only what the caller sent, never an
+ * application of another tenant.
  */
 export function checkUnique(state: SandboxState, candidate: Pick<ApplicationRecord, "id" | "name" | "key" | "owner" | "contextPath">): void {
+  const scope = clashScope(state, candidate.owner);
   for (const other of state.applications) {
-    if (other.id === candidate.id) continue;
+    if (other.id === candidate.id || !scope.has(other.owner)) continue;
     if (other.owner === candidate.owner && other.name === candidate.name) {
       throw new ApiError(409, "applications/Duplicate", `Application with name '${candidate.name}' already exists.`);
     }
-    if (other.key === candidate.key) throw new ApiError(409, "applications/Duplicate", `Application with key '${candidate.key}' already exists.`);
+    if (other.key === candidate.key) throw new ApiError(409, "applications/Duplicate", `The application key '${candidate.key}' is taken; choose another key.`);
     if (candidate.contextPath !== undefined && other.contextPath === candidate.contextPath) {
-      throw new ApiError(409, "applications/Duplicate", `Application with context path '${candidate.contextPath}' already exists.`);
+      throw new ApiError(409, "applications/Duplicate", `The context path '${candidate.contextPath}' is taken; choose another contextPath.`);
     }
   }
 }
@@ -200,15 +214,19 @@ export async function updateApplication(store: Store, app: ApplicationRecord, in
   return app;
 }
 
-/** Bootstrap and service users follow the application's name and required roles. */
+/**
+ * Bootstrap and service users follow the application's name. Their roles do not follow its
+ * required roles: a service user holds the roles its tenant granted when it subscribed, and
+ * new roles reach it only when that tenant subscribes again (docs/platform-evidence.md §6:
+ * the roles are given "as part of the subscription"; nothing public says a later change
+ * reaches existing subscribers, and granting a tenant's rights without that tenant's consent
+ * would let a service raise its own rights).
+ */
 export function syncApplicationUsers(state: SandboxState, app: ApplicationRecord): void {
   for (const user of state.users) {
     if (user.application !== app.id) continue;
     if (user.kind === "bootstrap") user.name = bootstrapUserName(app);
-    if (user.kind === "service") {
-      user.name = serviceUserName(app);
-      user.roles = [...app.requiredRoles];
-    }
+    if (user.kind === "service") user.name = serviceUserName(app);
   }
 }
 
@@ -237,6 +255,11 @@ export async function subscribe(store: Store, tenant: string, app: ApplicationRe
   if (isSubscribed(state, tenant, app.id)) {
     throw new ApiError(409, "tenants/Conflict", `Application with id ${app.id} is already assigned to the tenant ${tenant}`);
   }
+  // One context path leads to one service per tenant: the gateway routes by path and tenant.
+  const sharesPath = app.contextPath !== undefined && subscribedApplications(state, tenant).some((other) => other.contextPath === app.contextPath);
+  if (sharesPath) {
+    throw new ApiError(409, "tenants/Conflict", `Tenant ${tenant} is subscribed to another application at the context path '${app.contextPath}'; unsubscribe it first.`);
+  }
   state.subscriptions.push({ tenant, application: app.id, created: new Date().toISOString() });
   if (app.type === "MICROSERVICE") {
     const serviceUser: UserRecord = {
@@ -252,15 +275,22 @@ export async function subscribe(store: Store, tenant: string, app: ApplicationRe
   await store.save();
 }
 
-export async function unsubscribe(store: Store, tenant: string, app: ApplicationRecord): Promise<void> {
+/**
+ * Ends `tenant`'s subscription to the application with id `id`. An application that does not
+ * exist gets the same answer as one the tenant is not subscribed to, so the call tells nothing
+ * about other tenants' applications.
+ */
+export async function unsubscribe(store: Store, tenant: string, id: string): Promise<ApplicationRecord> {
   const state = store.state;
-  if (!isSubscribed(state, tenant, app.id)) {
-    throw notFound("tenants/Not Found", `Application with id ${app.id} is NOT assigned to the tenant ${tenant}`);
+  const app = state.applications.find((a) => a.id === id);
+  if (!app || !isSubscribed(state, tenant, app.id)) {
+    throw notFound("tenants/Not Found", `Application with id ${id} is NOT assigned to the tenant ${tenant}`);
   }
   state.subscriptions = state.subscriptions.filter((s) => !(s.tenant === tenant && s.application === app.id));
   // The service user of that tenant goes with the subscription; its password stops working.
   state.users = state.users.filter((u) => !(u.kind === "service" && u.application === app.id && u.tenant === tenant));
   await store.save();
+  return app;
 }
 
 export function subscribersOf(state: SandboxState, app: ApplicationRecord): string[] {

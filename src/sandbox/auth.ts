@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { ApiError, unauthenticated } from "./http.js";
+import type { LoginThrottle } from "./login-throttle.js";
 import type { SandboxState, UserRecord } from "./state.js";
 
 /** Who is calling, and how they proved it. */
@@ -24,11 +25,11 @@ const TOKEN_LIFETIME_SECONDS = 14 * 24 * 3600;
  * The caller of `req`, or undefined when it carries no credentials at all.
  * @throws {ApiError} 401 when credentials are present but wrong
  */
-export function authenticate(req: IncomingMessage, state: SandboxState): Principal | undefined {
+export function authenticate(req: IncomingMessage, state: SandboxState, logins: LoginThrottle): Principal | undefined {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const [scheme = "", value = ""] = header.trim().split(/\s+/, 2);
-    if (/^basic$/i.test(scheme)) return basic(value, state);
+    if (/^basic$/i.test(scheme)) return basic(value, state, logins);
     if (/^bearer$/i.test(scheme)) return bearer(value, state, "bearer");
     throw unauthenticated(BAD_CREDENTIALS);
   }
@@ -44,14 +45,19 @@ export function authenticate(req: IncomingMessage, state: SandboxState): Princip
   return undefined;
 }
 
-function basic(value: string, state: SandboxState): Principal {
+function basic(value: string, state: SandboxState, logins: LoginThrottle): Principal {
   const decoded = Buffer.from(value, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) throw unauthenticated(BAD_CREDENTIALS);
   const login = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
+  logins.check(login);
   const user = findLogin(state, login, password);
-  if (!user) throw unauthenticated(BAD_CREDENTIALS);
+  if (!user) {
+    logins.failed(login);
+    throw unauthenticated(BAD_CREDENTIALS);
+  }
+  logins.succeeded(login);
   if (user.totpSecret) throw unauthenticated(TFA_REQUIRED);
   return { user, tenant: user.tenant, via: "basic" };
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +24,8 @@ let echo: Server;
 let dataDir: string;
 /** The service answers at this port; undefined: the runtime says nothing runs. */
 let servicePort: number | undefined;
+/** When set, the service answers on this unix socket instead (an isolated service's relay). */
+let serviceSocket: string | undefined;
 const received: Received[] = [];
 
 beforeAll(async () => {
@@ -43,7 +45,7 @@ beforeAll(async () => {
     reconcile: () => {},
     status: () => ({ status: "Up", lastUpdated: new Date().toISOString(), desired: 1, instances: [] }),
     logs: async () => undefined,
-    target: () => (servicePort === undefined ? "The service is still starting." : { host: "127.0.0.1", port: servicePort }),
+    target: () => (serviceSocket ? { socketPath: serviceSocket } : servicePort === undefined ? "The service is still starting." : { host: "127.0.0.1", port: servicePort }),
     close: async () => {},
   };
   sandbox = await startSandboxServer({ dataDir, port: 0, uploadLimit: 1024, logger: { debug: () => {}, warn: () => {} }, faults: false, createRuntime: () => runtime });
@@ -140,5 +142,36 @@ describe("the gateway /service/<contextPath>/", () => {
     expect(silent.status).toBe(503);
     expect(((await silent.json()) as { error: string }).error).toBe("microservice/unavailable");
     servicePort = (echo.address() as AddressInfo).port;
+  });
+
+  it("reaches a service through a unix socket, as an isolated service's relay serves it, WebSockets included", async () => {
+    const socketPath = join(dataDir, "relay.sock");
+    const relayed = createServer((req, res) => res.end(`relayed ${req.url}`));
+    relayed.on("upgrade", (_req, socket) => {
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+      socket.pipe(socket);
+    });
+    await new Promise<void>((done) => relayed.listen(socketPath, done));
+    serviceSocket = socketPath;
+    try {
+      const response = await fetch(`${sandbox.url}/service/gw-echo/via/socket`, { headers: { authorization: login(owner()) } });
+      expect(await response.text()).toBe("relayed /via/socket");
+      const echoed = await new Promise<string>((resolve, reject) => {
+        const req = request(`${sandbox.url}/service/gw-echo/ws`, { headers: { authorization: login(owner()), connection: "Upgrade", upgrade: "websocket" } });
+        req.on("upgrade", (_res, socket) => {
+          socket.once("data", (data) => {
+            socket.destroy();
+            resolve(String(data));
+          });
+          socket.write("ping");
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      expect(echoed).toBe("ping");
+    } finally {
+      serviceSocket = undefined;
+      relayed.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { isSubscribed } from "./applications.js";
 import { authenticate, noAuth, type Principal } from "./auth.js";
 import { ApiError, ERROR_INFO } from "./http.js";
 import type { SandboxCore } from "./router.js";
+import { socketAddress, type Endpoint } from "./runtime.js";
 import type { ApplicationRecord } from "./state.js";
 
 export const SERVICE_PREFIX = "/service/";
@@ -18,7 +19,7 @@ interface Route {
   prefix: string;
   /** The path and query the service sees: the prefix stripped, the rest as sent. */
   forwardPath: string;
-  port: number;
+  endpoint: Endpoint;
   principal: Principal;
 }
 
@@ -32,8 +33,7 @@ interface Route {
 export async function forward(req: IncomingMessage, res: ServerResponse, core: SandboxCore): Promise<void> {
   const route = resolve(req, core);
   const upstream = request({
-    host: "127.0.0.1",
-    port: route.port,
+    ...route.endpoint,
     method: req.method,
     path: route.forwardPath,
     headers: forwardedHeaders(req, route.prefix),
@@ -66,7 +66,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
     socket.end(`HTTP/1.1 ${failure.status} ${failure.error}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     return;
   }
-  const upstream = connect({ host: "127.0.0.1", port: route.port }, () => {
+  const upstream = connect(socketAddress(route.endpoint), () => {
     const headers = { ...forwardedHeaders(req, route.prefix), connection: "Upgrade", upgrade: req.headers.upgrade ?? "websocket" };
     const lines = [`${req.method} ${route.forwardPath} HTTP/1.1`, ...Object.entries(headers).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : v === undefined ? [] : [`${k}: ${v}`]))];
     upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
@@ -91,7 +91,7 @@ function resolve(req: IncomingMessage, core: SandboxCore): Route {
   if (name === "") throw new ApiError(404, "general/notFound", "Name the microservice: /service/<contextPath>/...");
 
   const state = core.store.state;
-  const principal = authenticate(req, state);
+  const principal = authenticate(req, state, core.logins);
   if (!principal) throw noAuth();
   const candidates = state.applications.filter((a) => a.type === "MICROSERVICE" && (a.contextPath ?? a.name) === name);
   if (candidates.length === 0) throw new ApiError(404, "general/notFound", `Microservice/${name} not found.`);
@@ -102,7 +102,7 @@ function resolve(req: IncomingMessage, core: SandboxCore): Route {
   }
   const target = core.runtime.target(app, principal.tenant);
   if (typeof target === "string") throw new ApiError(503, "microservice/unavailable", target);
-  return { app, prefix: `${SERVICE_PREFIX}${encodedName}`, forwardPath, port: target.port, principal };
+  return { app, prefix: `${SERVICE_PREFIX}${encodedName}`, forwardPath, endpoint: target, principal };
 }
 
 function forwardedHeaders(req: IncomingMessage, prefix: string): IncomingHttpHeaders {

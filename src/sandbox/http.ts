@@ -83,7 +83,8 @@ export function sendError(res: ServerResponse, error: ApiError): void {
 export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  // destroyOnReturn: false keeps the connection when we stop early, so the 413 reaches the client.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) throw new ApiError(413, "general/requestEntityTooLarge", `Request body larger than ${limit} bytes.`);
     chunks.push(chunk);
@@ -92,12 +93,12 @@ export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promi
 }
 
 /** A JSON object body. The exact texts for unparsable bodies are not documented; ours name the cause. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+export async function readJsonObject(req: IncomingMessage, limit?: number): Promise<Record<string, unknown>> {
   const type = req.headers["content-type"] ?? "";
   if (type !== "" && !/json/i.test(type)) {
     throw new ApiError(415, "general/unsupportedMediaType", `Content type ${type} is not supported; send application/json.`);
   }
-  const text = await readBody(req);
+  const text = await readBody(req, limit);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -121,20 +122,38 @@ export interface Page<T> {
 const DEFAULT_PAGE_SIZE = 5;
 const MAX_PAGE_SIZE = 2000;
 
+export interface Paging {
+  pageSize: number;
+  currentPage: number;
+  /** Rows to skip: where SQL's OFFSET starts. */
+  offset: number;
+  withTotalPages: boolean;
+  withTotalElements: boolean;
+}
+
 /**
  * Paging as platform.md §3.1 describes it: `pageSize` (default 5, max 2000), `currentPage`
- * from 1, totals only when asked for. A pageSize above 2000 is capped rather than refused
- * (the platform's reaction is undocumented).
+ * from 1, totals only when asked for. "Any larger requested page size is trimmed to the upper
+ * limit" (legacy REST reference, docs/platform-evidence.md §9).
  */
-export function paginate<T>(all: readonly T[], url: URL): Page<T> {
+export function readPaging(url: URL): Paging {
   const pageSize = Math.min(positiveInt(url.searchParams.get("pageSize"), "pageSize") ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   const currentPage = positiveInt(url.searchParams.get("currentPage"), "currentPage") ?? 1;
-  const start = (currentPage - 1) * pageSize;
-  const items = all.slice(start, start + pageSize);
-  const totalPages = Math.max(1, Math.ceil(all.length / pageSize));
+  return {
+    pageSize,
+    currentPage,
+    offset: (currentPage - 1) * pageSize,
+    withTotalPages: url.searchParams.get("withTotalPages") === "true",
+    withTotalElements: url.searchParams.get("withTotalElements") === "true",
+  };
+}
+
+/** One page of a collection whose items were already cut to the page (in memory or by SQL). */
+export function pageOf<T>(items: T[], url: URL, paging: Paging, total?: number): Page<T> {
+  const { pageSize, currentPage } = paging;
   const statistics: Page<T>["statistics"] = { currentPage, pageSize };
-  if (url.searchParams.get("withTotalPages") === "true") statistics.totalPages = totalPages;
-  if (url.searchParams.get("withTotalElements") === "true") statistics.totalElements = all.length;
+  if (total !== undefined && paging.withTotalPages) statistics.totalPages = Math.max(1, Math.ceil(total / pageSize));
+  if (total !== undefined && paging.withTotalElements) statistics.totalElements = total;
   const link = (page: number) => {
     const target = new URL(url);
     target.searchParams.set("pageSize", String(pageSize));
@@ -142,10 +161,17 @@ export function paginate<T>(all: readonly T[], url: URL): Page<T> {
     return target.toString();
   };
   const page: Page<T> = { items, statistics, self: link(currentPage) };
-  // The platform offers `next` whenever the page is full, without knowing whether more exist.
-  if (items.length === pageSize) page.next = link(currentPage + 1);
+  // The platform offers `next` on every page, also a short last one (a recorded collection:
+  // docs/platform-evidence.md §9).
+  page.next = link(currentPage + 1);
   if (currentPage > 1) page.prev = link(currentPage - 1);
   return page;
+}
+
+/** Paging of a list held in memory (applications, tenants, subscriptions). */
+export function paginate<T>(all: readonly T[], url: URL): Page<T> {
+  const paging = readPaging(url);
+  return pageOf(all.slice(paging.offset, paging.offset + paging.pageSize), url, paging, all.length);
 }
 
 function positiveInt(value: string | null, name: string): number | undefined {

@@ -86,6 +86,19 @@ describe("receiveFile (platform.md §3.3 #7: any part name)", () => {
     expect(chunks.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(4000);
   });
 
+  it("refuses a boundary line that never ends as soon as it is longer than padding can be, without reading on", async () => {
+    let consumed = 0;
+    async function* endless(): AsyncGenerator<Buffer> {
+      yield Buffer.from(`--${BOUNDARY}`);
+      for (let i = 0; i < 200; i++) {
+        consumed++;
+        yield Buffer.alloc(64 * 1024, 0x20);
+      }
+    }
+    await expect(receiveFile(endless(), BOUNDARY, () => {}, Number.MAX_SAFE_INTEGER)).rejects.toThrow(/boundary line/);
+    expect(consumed).toBe(1);
+  });
+
   it("returns undefined when no part carries a file", async () => {
     const data = body([{ headers: 'Content-Disposition: form-data; name="note"', data: Buffer.from("hello") }]);
     expect((await receive(data)).file).toBeUndefined();

@@ -32,6 +32,12 @@ export function boundaryOf(contentType: string | undefined): string | undefined 
 
 /** Headers of one part are small; a bigger header block means the body is not what it claims. */
 const MAX_PART_HEADER_BYTES = 16 * 1024;
+/**
+ * Transport padding after a boundary is a few spaces (RFC 2046 §5.1.1); SMTP's line limit
+ * (998 characters, RFC 5322 §2.1.1) is more than any real body has there. Waiting longer for
+ * the line break would keep growing the buffer, and joining it again on every chunk.
+ */
+const MAX_BOUNDARY_LINE_BYTES = 1000;
 
 interface PartHeaders {
   name: string;
@@ -87,7 +93,10 @@ export async function receiveFile(
         }
         // Tolerate transport padding (spaces, tabs) before the line break after a boundary.
         const lineEnd = buffer.indexOf("\r\n");
-        if (lineEnd < 0) return false;
+        if (lineEnd < 0) {
+          if (buffer.length > MAX_BOUNDARY_LINE_BYTES) throw new MultipartError("A multipart boundary line does not end (no line break after the boundary).");
+          return false;
+        }
         buffer = buffer.subarray(lineEnd + 2);
         state = "headers";
         return true;

@@ -61,7 +61,7 @@ describe("runProbe against a real server", () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const target = (p: number) => ({ port: p, exec: async (command: string[]) => command[0] === "true" });
+  const target = (p: number) => ({ endpoint: { host: "127.0.0.1", port: p }, exec: async (command: string[]) => command[0] === "true" });
 
   it.each([
     ["/health", true],

@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
+import { socketAddress, type Endpoint } from "./runtime.js";
 
 /**
  * Kubernetes-style probes as the manifest declares them (platform.md §1.5): one action
@@ -45,25 +46,25 @@ export function probePort(spec: ProbeSpec): number | undefined {
 }
 
 export interface ProbeTarget {
-  /** The host port where the probe's container port answers. */
-  port: number;
+  /** Where the probe's container port answers. */
+  endpoint: Endpoint;
   /** Runs an exec probe's command inside the container; true when it exits 0. */
   exec(command: string[], timeoutMs: number): Promise<boolean>;
 }
 
 export async function runProbe(spec: ProbeSpec, target: ProbeTarget, timeoutMs: number): Promise<boolean> {
-  if (spec.httpGet) return httpProbe(spec.httpGet, target.port, timeoutMs);
-  if (spec.tcpSocket) return tcpProbe(target.port, timeoutMs);
+  if (spec.httpGet) return httpProbe(spec.httpGet, target.endpoint, timeoutMs);
+  if (spec.tcpSocket) return tcpProbe(target.endpoint, timeoutMs);
   if (spec.exec?.command?.length) return target.exec(spec.exec.command, timeoutMs);
   return true;
 }
 
-function httpProbe(action: NonNullable<ProbeSpec["httpGet"]>, port: number, timeoutMs: number): Promise<boolean> {
+function httpProbe(action: NonNullable<ProbeSpec["httpGet"]>, endpoint: Endpoint, timeoutMs: number): Promise<boolean> {
   const https = action.scheme?.toUpperCase() === "HTTPS";
   const headers = Object.fromEntries((action.headers ?? []).map((h) => [h.name, h.value]));
   return new Promise((resolve) => {
     const request = (https ? httpsRequest : httpRequest)(
-      { host: "127.0.0.1", port, path: action.path ?? "/", method: "GET", headers, timeout: timeoutMs, rejectUnauthorized: false },
+      { ...endpoint, path: action.path ?? "/", method: "GET", headers, timeout: timeoutMs, rejectUnauthorized: false },
       (response) => {
         response.resume();
         const status = response.statusCode ?? 0;
@@ -76,9 +77,9 @@ function httpProbe(action: NonNullable<ProbeSpec["httpGet"]>, port: number, time
   });
 }
 
-function tcpProbe(port: number, timeoutMs: number): Promise<boolean> {
+function tcpProbe(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port, timeout: timeoutMs });
+    const socket = connect({ ...socketAddress(endpoint), timeout: timeoutMs });
     socket.once("connect", () => {
       socket.destroy();
       resolve(true);

@@ -1,17 +1,32 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { authenticate, noAuth, type Principal } from "./auth.js";
 import { forbidden } from "./http.js";
+import type { DataStore } from "./data/store.js";
+import type { NotificationHub } from "./notification-hub.js";
+import type { RealtimeHub } from "./realtime.js";
 import type { ServiceRuntime } from "./runtime.js";
 import type { Store } from "./state.js";
+import type { LoginThrottle } from "./login-throttle.js";
+import type { UploadChecker } from "./upload-check.js";
 
 /** What every route handler may use: the state, the sandbox's own address and its services. */
 export interface SandboxCore {
   store: Store;
+  /** Managed objects, measurements and the other data APIs, in the embedded database. */
+  data: DataStore;
+  /** The Notifications 2.0 consumers and what waits for them. */
+  notifications: NotificationHub;
+  /** The CometD (Bayeux) clients of /notification/realtime and /cep/realtime. */
+  realtime: RealtimeHub;
   /** e.g. http://127.0.0.1:8111 — used in `self` links and as C8Y_BASEURL for services. */
   baseUrl: string;
   runtime: ServiceRuntime;
   /** Largest accepted upload (platform.md §2: 500 MB; `--upload-limit` raises it). */
   uploadLimit: number;
+  /** The upload checks, run off the server's thread. */
+  uploads: UploadChecker;
+  /** Failed logins, for the back-off against guessing. */
+  logins: LoginThrottle;
 }
 
 export interface Call {
@@ -30,6 +45,11 @@ interface RouteBase {
   method: string;
   /** `/application/applications/:id` — a `:name` segment matches one path segment. */
   path: string;
+  /**
+   * The handler streams a body that may take minutes (an upload): it is bounded by idleness
+   * only. Every other body must arrive whole within the server's body deadline (server.ts).
+   */
+  streamsBody?: true;
 }
 
 export type Route =
@@ -88,7 +108,7 @@ export async function runRoute(match: Match, call: Omit<Call, "params">): Promis
     await route.handle({ ...call, params });
     return;
   }
-  const principal = authenticate(call.req, call.core.store.state);
+  const principal = authenticate(call.req, call.core.store.state, call.core.logins);
   if (!principal) throw noAuth();
   const kind = principal.user.kind;
   if (kind === "bootstrap" && route.access !== "bootstrap") throw forbidden();

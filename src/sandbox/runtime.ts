@@ -32,9 +32,12 @@ export interface LogsDocument {
   truncated: boolean;
 }
 
-export interface ServiceTarget {
-  host: string;
-  port: number;
+/** Where a service (or one of its ports) answers: a port on 127.0.0.1, or a unix socket the relay serves (relay.ts). */
+export type Endpoint = { host: string; port: number } | { socketPath: string };
+
+/** An Endpoint as node:net's connect takes it. */
+export function socketAddress(endpoint: Endpoint): { host: string; port: number } | { path: string } {
+  return "socketPath" in endpoint ? { path: endpoint.socketPath } : endpoint;
 }
 
 /**
@@ -56,7 +59,7 @@ export interface ServiceRuntime {
   status(app: ApplicationRecord): ServiceStatus;
   logs(app: ApplicationRecord, instance: string, range: { dateFrom?: string | undefined; dateTo?: string | undefined }): Promise<LogsDocument | undefined>;
   /** Where a gateway request of `tenant` goes, or why it cannot go anywhere. */
-  target(app: ApplicationRecord, tenant: string): ServiceTarget | string;
+  target(app: ApplicationRecord, tenant: string): Endpoint | string;
   close(): Promise<void>;
 }
 

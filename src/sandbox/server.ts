@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
+import type { AddressInfo, Socket } from "node:net";
+import { readdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import type { Logger } from "../ui/logger.js";
 import { Faults } from "./faults.js";
 import { lockDataDir } from "./lock.js";
@@ -13,8 +14,21 @@ import { inventoryRoutes } from "./routes/inventory.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { tenantRoutes } from "./routes/tenant.js";
 import { binaryRoutes } from "./routes/binaries.js";
+import { alarmRoutes } from "./routes/alarm.js";
+import { deviceControlRoutes } from "./routes/devicecontrol.js";
+import { eventRoutes } from "./routes/event.js";
+import { identityRoutes } from "./routes/identity.js";
+import { measurementRoutes } from "./routes/measurement.js";
+import { notification2Routes } from "./routes/notification2.js";
+import { realtimeRoutes } from "./routes/realtime.js";
+import { RealtimeHub } from "./realtime.js";
+import { tenantOptionRoutes } from "./routes/tenant-options.js";
+import { CONSUMER_PATH, NotificationHub } from "./notification-hub.js";
+import { DataStore } from "./data/store.js";
 import { createInertRuntime, type ServiceRuntime } from "./runtime.js";
 import { Store, type PersonRole } from "./state.js";
+import { LoginThrottle } from "./login-throttle.js";
+import { UploadChecker } from "./upload-check.js";
 
 export interface SandboxServerOptions {
   dataDir: string;
@@ -24,9 +38,33 @@ export interface SandboxServerOptions {
   logger: Pick<Logger, "debug" | "warn">;
   /** Enables /__sandbox/faults and /__sandbox/requests (TEAM.md part C). */
   faults: boolean;
-  /** Runs uploaded services; made once the address is known (services call back to it). */
-  createRuntime?: (core: Omit<SandboxCore, "runtime">) => ServiceRuntime;
+  /**
+   * Runs uploaded services; made once the address is known (services call back to it).
+   * `accept` serves a connection that came another way than the TCP port (a relay's socket).
+   */
+  createRuntime?: (core: Omit<SandboxCore, "runtime">, accept: (socket: Socket) => void) => ServiceRuntime;
+  /** SERVER_LIMITS unless a test needs them shorter. */
+  limits?: ServerLimits;
 }
+
+/**
+ * How long and how many: a client that sends slowly, or not at all, holds a connection only
+ * this long, and only this many connections are held at once. The platform does not publish
+ * its figures; these bound slow senders while a large upload (which streams for minutes at any
+ * real speed) is never cut for its duration, only for idleness.
+ */
+export interface ServerLimits {
+  /** The request line and headers must have arrived after this long. */
+  headersMs: number;
+  /** A body of a route that does not stream (JSON, forms: at most 1 MB) must have arrived after this long. */
+  bodyMs: number;
+  /** A connection on which nothing moves either way for this long is closed (also uploads and the gateway). */
+  idleMs: number;
+  /** Connections open at once; more are closed as they come. */
+  maxConnections: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = { headersMs: 20_000, bodyMs: 30_000, idleMs: 120_000, maxConnections: 1024 };
 
 /** What `c8y-ms sandbox --json` prints once it serves (TEAM.md part C; the README shows it). */
 export interface ReadyDocument {
@@ -48,13 +86,22 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-const ROUTES: readonly Route[] = [
+/** Every API route the sandbox serves; new APIs add theirs here. */
+export const ROUTES: readonly Route[] = [
   ...tenantRoutes,
   ...subscriptionRoutes,
   ...applicationRoutes,
   ...binaryRoutes,
   ...currentApplicationRoutes,
   ...inventoryRoutes,
+  ...identityRoutes,
+  ...measurementRoutes,
+  ...eventRoutes,
+  ...alarmRoutes,
+  ...deviceControlRoutes,
+  ...tenantOptionRoutes,
+  ...notification2Routes,
+  ...realtimeRoutes,
 ];
 
 /** How long a connection may go on sending after an early answer (e.g. 413) before it is cut. */
@@ -67,22 +114,48 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   let store: Store;
   try {
     store = await Store.open(dataDir);
+    await removeUnfinishedUploads(dataDir);
   } catch (error) {
     await unlock();
     throw error;
   }
-  const core: SandboxCore = { store, baseUrl: "", runtime: createInertRuntime(), uploadLimit: options.uploadLimit };
+  const data = new DataStore(dataDir);
+  const notifications = new NotificationHub(data, () => store.state.tokenSecret);
+  const realtime = new RealtimeHub(data);
+  const core: SandboxCore = {
+    store,
+    data,
+    notifications,
+    realtime,
+    baseUrl: "",
+    runtime: createInertRuntime(),
+    uploadLimit: options.uploadLimit,
+    uploads: new UploadChecker(options.logger),
+    logins: new LoginThrottle(),
+  };
   const faults = options.faults ? new Faults() : undefined;
-  const server = createServer((req, res) => {
-    void handle(req, res, core, faults, options.logger);
-  });
+  const limits = options.limits ?? SERVER_LIMITS;
+  const server = createServer(
+    {
+      headersTimeout: limits.headersMs,
+      // No limit on a whole request: uploads stream for minutes. Idleness and the body deadline bound the rest.
+      requestTimeout: 0,
+      // How often Node looks for connections past headersTimeout.
+      connectionsCheckingInterval: Math.min(1000, limits.headersMs),
+    },
+    (req, res) => {
+      void handle(req, res, { core, faults, logger: options.logger, bodyMs: limits.bodyMs });
+    },
+  );
   server.on("upgrade", (req, socket, head) => {
-    if (req.url?.startsWith(SERVICE_PREFIX)) forwardUpgrade(req, socket, head, core);
+    const url = new URL(req.url ?? "/", core.baseUrl);
+    if (url.pathname.startsWith(SERVICE_PREFIX)) forwardUpgrade(req, socket, head, core);
+    else if (url.pathname.replace(/\/$/, "") === CONSUMER_PATH) notifications.handleUpgrade(req, socket, head, url);
     else socket.destroy();
   });
-  // Large uploads may take minutes; the platform's own request limit is 5 minutes (platform.md §2).
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  // Without a 'timeout' listener Node closes a connection that has been idle this long.
+  server.timeout = limits.idleMs;
+  server.maxConnections = limits.maxConnections;
   try {
     await listen(server, options.port);
   } catch (error) {
@@ -91,13 +164,17 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   }
   const { port } = server.address() as AddressInfo;
   core.baseUrl = `http://127.0.0.1:${port}`;
-  if (options.createRuntime) core.runtime = options.createRuntime(core);
+  if (options.createRuntime) core.runtime = options.createRuntime(core, (socket) => server.emit("connection", socket));
   return {
     url: core.baseUrl,
     store,
     close: async () => {
+      core.uploads.close();
       await core.runtime.close();
+      realtime.close();
+      await notifications.close();
       await closeServer(server);
+      await data.close();
       await unlock();
     },
   };
@@ -122,18 +199,21 @@ export function readyDocument(store: Store, url: string, extra: Pick<ReadyDocume
   };
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  core: SandboxCore,
-  faults: Faults | undefined,
-  logger: SandboxServerOptions["logger"],
-): Promise<void> {
+interface Handling {
+  core: SandboxCore;
+  faults: Faults | undefined;
+  logger: SandboxServerOptions["logger"];
+  bodyMs: number;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, { core, faults, logger, bodyMs }: Handling): Promise<void> {
   const started = Date.now();
+  // Node may let go of req.socket once the request is destroyed; the linger needs the connection itself.
+  const socket = req.socket;
   res.on("finish", () => {
     logger.debug(`${req.method} ${req.url} → ${res.statusCode} (${Date.now() - started}ms)`);
     if (!req.url?.startsWith("/__sandbox/")) faults?.record({ method: req.method ?? "GET", path: req.url ?? "/", status: res.statusCode, at: new Date(started).toISOString() });
-    if (!req.complete) lingerThenClose(req);
+    if (!req.complete) lingerThenClose(req, socket);
   });
   try {
     const url = new URL(req.url ?? "/", core.baseUrl);
@@ -145,6 +225,7 @@ async function handle(
     const match = matchRoute(ROUTES, req.method ?? "GET", url.pathname);
     if (match === undefined) throw new ApiError(404, "general/notFound", `Nothing is served at ${url.pathname}.`);
     if (match === "method-not-allowed") throw new ApiError(405, "general/methodNotAllowed", `${req.method} is not supported on ${url.pathname}.`);
+    if (!match.route.streamsBody) cutWhenBodyLate(req, res, socket, bodyMs);
     await runRoute(match, { req, res, url, core });
   } catch (error) {
     if (error instanceof ApiError) {
@@ -157,13 +238,37 @@ async function handle(
 }
 
 /**
+ * A body that has not arrived whole after `ms` is a client holding the connection, not sending
+ * (a few bytes every few seconds keep it from ever being idle): the connection is closed.
+ */
+function cutWhenBodyLate(req: IncomingMessage, res: ServerResponse, socket: Socket, ms: number): void {
+  const timer = setTimeout(() => {
+    if (!req.complete) socket.destroy();
+  }, ms).unref();
+  res.once("close", () => clearTimeout(timer));
+}
+
+/**
  * The answer went out before the request body was read (413, 401 on an upload...). Closing at
  * once could reset the connection before the client reads the answer, so the rest of the body
  * is discarded for a moment, then the connection is closed.
  */
-function lingerThenClose(req: IncomingMessage): void {
+function lingerThenClose(req: IncomingMessage, socket: Socket): void {
   req.resume();
-  setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  // Drained in time (a small body, or none: a GET nobody read): the kept-alive connection
+  // stays usable, and closing it would reset the client's next request on it.
+  req.once("end", () => clearTimeout(timer));
+}
+
+/**
+ * Uploads stream to temporary files beside the binaries (binaries.ts), removed when the upload
+ * ends or the process exits; a process killed outright leaves them, and they go here.
+ */
+async function removeUnfinishedUploads(dataDir: string): Promise<void> {
+  const dir = join(dataDir, "binaries");
+  const names = await readdir(dir).catch(() => []);
+  for (const name of names.filter((n) => n.startsWith(".") && n.endsWith(".tmp"))) await rm(join(dir, name), { force: true });
 }
 
 function listen(server: Server, port: number): Promise<void> {

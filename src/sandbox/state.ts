@@ -84,6 +84,18 @@ export const ROLES = {
   tenantRead: "ROLE_TENANT_MANAGEMENT_READ",
   inventoryAdmin: "ROLE_INVENTORY_ADMIN",
   inventoryRead: "ROLE_INVENTORY_READ",
+  inventoryCreate: "ROLE_INVENTORY_CREATE",
+  identityAdmin: "ROLE_IDENTITY_ADMIN",
+  identityRead: "ROLE_IDENTITY_READ",
+  measurementAdmin: "ROLE_MEASUREMENT_ADMIN",
+  measurementRead: "ROLE_MEASUREMENT_READ",
+  eventAdmin: "ROLE_EVENT_ADMIN",
+  eventRead: "ROLE_EVENT_READ",
+  alarmAdmin: "ROLE_ALARM_ADMIN",
+  alarmRead: "ROLE_ALARM_READ",
+  deviceControlAdmin: "ROLE_DEVICE_CONTROL_ADMIN",
+  deviceControlRead: "ROLE_DEVICE_CONTROL_READ",
+  notification2Admin: "ROLE_NOTIFICATION_2_ADMIN",
   userAdmin: "ROLE_USER_MANAGEMENT_ADMIN",
   userRead: "ROLE_USER_MANAGEMENT_READ",
   userOwnRead: "ROLE_USER_MANAGEMENT_OWN_READ",
@@ -92,7 +104,20 @@ export const ROLES = {
 } as const;
 
 const ADMIN_ROLES = Object.values(ROLES);
-const READER_ROLES = [ROLES.appRead, ROLES.tenantRead, ROLES.inventoryRead, ROLES.userRead, ROLES.userOwnRead, ROLES.optionRead];
+/** The reader gets every READ role: it sees all data and changes nothing. */
+const READER_ROLES = [
+  ROLES.appRead,
+  ROLES.tenantRead,
+  ROLES.inventoryRead,
+  ROLES.identityRead,
+  ROLES.measurementRead,
+  ROLES.eventRead,
+  ROLES.alarmRead,
+  ROLES.deviceControlRead,
+  ROLES.userRead,
+  ROLES.userOwnRead,
+  ROLES.optionRead,
+];
 
 export const STATE_FILE = "state.json";
 
@@ -162,6 +187,7 @@ export class Store {
   readonly state: SandboxState;
   readonly dataDir: string;
   #saving: Promise<void> = Promise.resolve();
+  readonly #queues = new Map<string, Promise<unknown>>();
 
   private constructor(dataDir: string, state: SandboxState) {
     this.dataDir = dataDir;
@@ -201,6 +227,21 @@ export class Store {
   /** A new numeric id, as the platform uses for applications, versions and managed objects. */
   nextId(): string {
     return String(this.state.nextId++);
+  }
+
+  /**
+   * Runs changes that wait in between (files, saves) one after another per `key` (an
+   * application id), so two uploads, or an upload and a delete, of one application never
+   * interleave. A job sees the state as the one before it left it.
+   */
+  exclusive<T>(key: string, job: () => Promise<T>): Promise<T> {
+    const run = (this.#queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(job);
+    const tail = run.catch(() => undefined);
+    this.#queues.set(key, tail);
+    void tail.then(() => {
+      if (this.#queues.get(key) === tail) this.#queues.delete(key);
+    });
+    return run;
   }
 
   /** Saves are serialised so a slow write never overtakes a newer one. */

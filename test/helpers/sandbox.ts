@@ -58,6 +58,8 @@ export interface SandboxHandle {
   clearFaults(): Promise<void>;
   /** Stops the sandbox (it stops its containers) and removes a data directory it created. */
   stop(): Promise<void>;
+  /** Kills the sandbox without letting it clean up, as a crash would; the data directory stays. */
+  kill(): Promise<void>;
 }
 
 export interface StartSandboxOptions {
@@ -167,6 +169,11 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       running.delete(child);
       await result;
       if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+    async kill() {
+      child.kill("SIGKILL");
+      await exited;
+      running.delete(child);
     },
   };
   return handle;

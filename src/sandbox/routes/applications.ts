@@ -63,9 +63,8 @@ export const applicationRoutes: Route[] = [
     // reference's APPLICATION_MANAGEMENT_ADMIN is what the sandbox requires.
     roles: ADMIN,
     handle: async ({ req, res, core, principal, params }) => {
-      const app = ownedApplication(core.store.state, principal.tenant, params.id ?? "");
       const body = await readJsonObject(req);
-      const updated = await updateApplication(core.store, app, body);
+      const updated = await core.store.exclusive(params.id ?? "", () => updateApplication(core.store, ownedApplication(core.store.state, principal.tenant, params.id ?? ""), body));
       core.runtime.reconcile(updated.id);
       sendJson(req, res, 200, "application", applicationJson(updated, core.baseUrl));
     },
@@ -76,8 +75,11 @@ export const applicationRoutes: Route[] = [
     access: "user",
     roles: ADMIN,
     handle: async ({ req, res, core, principal, params, url }) => {
-      const app = ownedApplication(core.store.state, principal.tenant, params.id ?? "");
-      await deleteApplication(core.store, app, url.searchParams.get("force") === "true");
+      const app = await core.store.exclusive(params.id ?? "", async () => {
+        const owned = ownedApplication(core.store.state, principal.tenant, params.id ?? "");
+        await deleteApplication(core.store, owned, url.searchParams.get("force") === "true");
+        return owned;
+      });
       core.runtime.reconcile(app.id);
       sendJson(req, res, 204, "application", undefined);
     },

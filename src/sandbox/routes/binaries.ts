@@ -10,7 +10,7 @@ import { boundaryOf, MultipartError, receiveFile, TooLargeError } from "../multi
 import { applicationJson } from "../representations.js";
 import type { Route } from "../router.js";
 import { ROLES, type ApplicationRecord, type SandboxState, type Store } from "../state.js";
-import { checkUpload, type CheckedUpload } from "../zip-check.js";
+import type { CheckedUpload } from "../zip-check.js";
 
 /** Room for the multipart framing around the zip when judging a declared Content-Length. */
 const MULTIPART_SLACK_BYTES = 64 * 1024;
@@ -27,6 +27,7 @@ export const binaryRoutes: Route[] = [
     path: "/application/applications/:id/binaries",
     access: "user",
     roles: [ROLES.appAdmin],
+    streamsBody: true,
     handle: async (call) => {
       const { req, res, core, principal, params } = call;
       const store = core.store;
@@ -36,8 +37,9 @@ export const binaryRoutes: Route[] = [
       }
       const upload = await receiveUpload(req, store.dataDir, core.uploadLimit);
       try {
-        const checked = await checkUpload(upload.path, core.uploadLimit, upload.fileName);
-        const updated = await activateVersion(store, app, checked, upload);
+        const checked = await core.uploads.check(upload.path, core.uploadLimit, upload.fileName);
+        // The application may have changed (another upload) or gone while this one was checked.
+        const updated = await store.exclusive(app.id, () => activateVersion(store, ownedApplication(store.state, principal.tenant, app.id), checked, upload));
         core.runtime.reconcile(updated.id);
         sendJson(req, res, 201, "application", applicationJson(updated, core.baseUrl));
       } finally {

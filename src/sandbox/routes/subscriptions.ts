@@ -1,4 +1,4 @@
-import { ancestorsOf, findApplication, invalidDataError, isVisible, subscribe, unsubscribe, visibleApplication } from "../applications.js";
+import { ancestorsOf, invalidDataError, isVisible, subscribe, unsubscribe, visibleApplication } from "../applications.js";
 import { collection, forbidden, paginate, readJsonObject, sendJson } from "../http.js";
 import { applicationReferenceJson, subscribedApplications } from "../representations.js";
 import type { AuthenticatedCall, Route } from "../router.js";
@@ -43,8 +43,7 @@ export const subscriptionRoutes: Route[] = [
     handle: async (call) => {
       const { req, res, core, params } = call;
       const tenant = subscriptionTenant(call);
-      const app = findApplication(core.store.state, params.id ?? "");
-      await unsubscribe(core.store, tenant, app);
+      const app = await unsubscribe(core.store, tenant, params.id ?? "");
       core.runtime.reconcile(app.id);
       sendJson(req, res, 204, "applicationReference", undefined);
     },

@@ -127,13 +127,22 @@ async function passwordGrant({ req, url, core }: Call): Promise<UserRecord> {
   const username = form.get("username") ?? "";
   const password = form.get("password") ?? "";
   const tenant = url.searchParams.get("tenant_id") ?? undefined;
+  core.logins.check(username);
   const user = findLogin(core.store.state, username, password, tenant);
-  if (!user || user.kind !== "person") throw unauthenticated(BAD_CREDENTIALS);
+  if (!user || user.kind !== "person") {
+    core.logins.failed(username);
+    throw unauthenticated(BAD_CREDENTIALS);
+  }
   if (user.totpSecret) {
     const code = form.get("tfa_code");
     if (!code) throw unauthenticated(TFA_REQUIRED);
-    if (!totpMatches(user.totpSecret, code)) throw unauthenticated("Invalid TFA TOTP code");
+    if (!totpMatches(user.totpSecret, code)) {
+      // Guessing the code counts like guessing the password.
+      core.logins.failed(username);
+      throw unauthenticated("Invalid TFA TOTP code");
+    }
   }
+  core.logins.succeeded(username);
   return user;
 }
 
