@@ -169,7 +169,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
     .option("-p, --port <port>", "port on 127.0.0.1 (0 picks a free one)", port, 8111)
     .option("--data-dir <dir>", "where the sandbox keeps its state", ".c8y-ms/sandbox")
     .option("--no-containers", "accept uploads but do not run them")
-    .addOption(new Option("--engine <engine>", "container engine").choices(["docker", "podman"]).env("C8Y_MS_ENGINE"))
+    .addOption(new Option("--engine <engine>", "container engine that runs services, or none (as --no-containers)").choices(["docker", "podman", "none"]).env("C8Y_MS_ENGINE"))
     .addOption(
       new Option("--network <mode>", "how services are reached: isolated (only through the sandbox; Linux, as root), host, or publish a port")
         .choices(["auto", "isolated", "host", "publish"])

@@ -73,7 +73,7 @@ export const OPTION_SCHEMAS = {
     dataDir: z.string(),
     /** false with --no-containers. */
     containers: z.boolean(),
-    engine: engine.optional(),
+    engine: builder.optional(),
     network: z.enum(["auto", "isolated", "host", "publish"]),
     faults: z.boolean().optional(),
     uploadLimit: z.number().int().positive().optional(),

@@ -114,6 +114,18 @@ describe("c8y-ms sandbox: start and ready document (TEAM.md part C)", () => {
   });
 });
 
+describe("engine none", () => {
+  it("runs no services when C8Y_MS_ENGINE=none (set for engine-less builds), and says so", async () => {
+    const quiet = await startSandbox({ containers: true, env: { C8Y_MS_ENGINE: "none" } });
+    try {
+      expect(quiet.ready.containers).toBe(false);
+      expect(quiet.stderr()).toContain("Engine none: the sandbox checks and stores uploads but runs no services");
+    } finally {
+      await quiet.stop();
+    }
+  });
+});
+
 describe("one sandbox per data directory", () => {
   it("refuses a second sandbox on the same data directory with exit 1 and the fix", async () => {
     const { exitCode: code, stderr } = await runCli(["sandbox", "--port", "0", "--data-dir", sandbox.dataDir, "--no-containers"], { writes: [sandbox.dataDir] });

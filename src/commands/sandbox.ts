@@ -17,8 +17,11 @@ import { readyDocument, startSandboxServer, type ReadyDocument } from "../sandbo
 export async function sandbox(options: CommandOptions["sandbox"], ctx: Context): Promise<CommandResult> {
   const dataDir = resolve(ctx.cwd, options.dataDir);
   const uploadLimit = options.uploadLimit ?? PLATFORM_ZIP_LIMIT_BYTES;
+  // `none` (often C8Y_MS_ENGINE=none, set for engine-less builds) means: nothing runs services.
+  const runsServices = options.containers && options.engine !== "none";
+  if (options.containers && !runsServices) ctx.logger.info("Engine none: the sandbox checks and stores uploads but runs no services (as --no-containers).");
   // Without an engine there is nothing to run services with: say so now, not at the first upload.
-  const engine = options.containers ? await detectEngine(ctx, options.engine).catch(explainNoEngine) : undefined;
+  const engine = runsServices ? await detectEngine(ctx, options.engine === "none" ? undefined : options.engine).catch(explainNoEngine) : undefined;
   let network: NetworkMode | undefined;
   if (engine) {
     const decision = chooseNetwork(options.network, await probeIsolation(ctx.exec, engine, ctx.signal));
