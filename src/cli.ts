@@ -8,7 +8,7 @@ import type { CommandResult } from "./result.js";
  * Every commander declaration lives here; command bodies are imported only when they run,
  * so `--help` and `--version` load nothing but commander.
  */
-export type RunCommand = (body: (ctx: Context) => Promise<CommandResult>, globals: GlobalOptions) => Promise<void>;
+export type RunCommand = (body: (ctx: Context) => Promise<CommandResult>, globals: GlobalOptions, command: string) => Promise<void>;
 
 export interface ProgramOptions {
   version: string;
@@ -51,7 +51,7 @@ export function createProgram({ version, run, writeOut, writeErr }: ProgramOptio
       await run(async (ctx) => {
         const { parseOptions } = await import("./options.js");
         return body(ctx, parseOptions(name, command.opts()), ...positional);
-      }, globals);
+      }, globals, command.name());
     };
 
   const declare = (name: string, description: string, examples: string[]) =>

@@ -5,7 +5,10 @@ export const ExitCode = {
   Usage: 2,
   Validation: 3,
   Auth: 4,
+  /** SIGINT (Ctrl-C): 128 + 2, as shells report it. */
   Interrupted: 130,
+  /** SIGTERM (a CI job cancelled, `kill`, `docker stop`): 128 + 15. */
+  Terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -43,7 +46,7 @@ export const ERROR_CODES = {
   REGISTRY_AUTH: { exitCode: ExitCode.Auth, meaning: "The base image's registry refused access (401/403)." },
   DIGEST_MISMATCH: { exitCode: ExitCode.Failure, meaning: "A base image blob does not match its digest (damaged on the way or in the cache)." },
   SOURCE_CHANGED: { exitCode: ExitCode.Failure, meaning: "A file changed while it was copied into the image." },
-  INTERRUPTED: { exitCode: ExitCode.Interrupted, meaning: "Ctrl-C, or a prompt was cancelled." },
+  INTERRUPTED: { exitCode: ExitCode.Interrupted, meaning: "Ctrl-C, or a prompt was cancelled; after SIGTERM the exit code is 143." },
 } as const satisfies Record<string, { exitCode: ExitCode; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -89,7 +92,7 @@ export class AuthError extends CliError {
   override readonly code: ErrorCode = "AUTH_FAILED";
 }
 
-/** The user pressed Ctrl-C, or a prompt was aborted. */
+/** The user pressed Ctrl-C, or a prompt was aborted. main.ts exits 143 instead when the signal was SIGTERM. */
 export class CancelledError extends CliError {
   override readonly code: ErrorCode = "INTERRUPTED";
 

@@ -54,6 +54,23 @@ export class CommandFailedError extends CliError {
 
 const TAIL_LINES = 20;
 
+/**
+ * Children still running. An aborted signal sends them SIGTERM, and SIGKILL three seconds
+ * later; if c8y-ms exits before that (main.ts stops waiting after a signal), they get their
+ * SIGKILL now, so no engine build or save outlives the command.
+ */
+const running = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
+let exitHooked = false;
+
+function trackChild(child: { kill(signal: NodeJS.Signals): boolean }): void {
+  running.add(child);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on("exit", () => {
+    for (const c of running) c.kill("SIGKILL");
+  });
+}
+
 /** The only module that starts processes; everything else receives an Exec. */
 export function createExec(logger: Pick<Logger, "debug">): Exec {
   return {
@@ -80,6 +97,7 @@ export function createExec(logger: Pick<Logger, "debug">): Exec {
         cancelSignal: options.signal,
         forceKillAfterDelay: 3000,
       });
+      trackChild(child);
       if (options.input !== undefined && typeof options.input !== "string") options.input.pipe(child.stdin!);
 
       // execa decodes and splits the output: a line never ends inside a UTF-8 character,
@@ -93,7 +111,7 @@ export function createExec(logger: Pick<Logger, "debug">): Exec {
           for (const part of line.replace(/\r?\n$/, "").split("\r")) remember(part, stream);
         }
       };
-      const [result] = await Promise.all([child, collect("stdout", stdoutLines, capture), collect("stderr", stderrLines, true)]);
+      const [result] = await Promise.all([child, collect("stdout", stdoutLines, capture), collect("stderr", stderrLines, true)]).finally(() => running.delete(child));
 
       if (result.isCanceled || options.signal?.aborted) throw new CancelledError();
       const notFound = (result.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT";

@@ -4,8 +4,21 @@ import type { Context } from "./context.js";
 import { CliError, ExitCode, UsageError } from "./errors.js";
 import { Redactor } from "./secrets.js";
 
-/** How long a command may take to clean up after Ctrl-C before we exit anyway. */
-const CANCEL_GRACE_MS = 5000;
+/**
+ * How long a command may take to clean up after Ctrl-C or SIGTERM before we exit anyway, so a
+ * signal is honoured within a second whatever is running. Half-written files and scratch
+ * directories are removed by the exit hook of fs/atomic.ts even then; child processes got
+ * their SIGTERM from the aborted signal already.
+ */
+const CANCEL_GRACE_MS = 1000;
+
+/**
+ * Commands whose clean-up waits on others: the sandbox removes the containers it started
+ * (`rm -f` each), init removes the project it created once npm or git has stopped.
+ */
+const SHUTDOWN_GRACE_MS: Readonly<Record<string, number>> = { sandbox: 15_000, init: 10_000 };
+
+const SIGNAL_EXIT_CODES = { SIGINT: ExitCode.Interrupted, SIGTERM: ExitCode.Terminated } as const;
 
 interface Outcome {
   exitCode: number;
@@ -25,17 +38,30 @@ export async function main(argv: string[]): Promise<void> {
   const wantsJson = argv.includes("--json");
 
   let interrupts = 0;
-  const onSignal = () => {
+  let grace = CANCEL_GRACE_MS;
+  let signalExitCode: number = ExitCode.Interrupted;
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT_CODES) => {
     interrupts++;
+    if (interrupts === 1) signalExitCode = SIGNAL_EXIT_CODES[signal];
     controller.abort();
-    if (interrupts > 1) process.exit(ExitCode.Interrupted);
-    setTimeout(() => process.exit(ExitCode.Interrupted), CANCEL_GRACE_MS).unref();
+    if (interrupts > 1) process.exit(signalExitCode);
+    setTimeout(() => {
+      const message = `${signal === "SIGTERM" ? "Terminated" : "Interrupted"}: stopped without waiting for the command to finish.`;
+      if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: "INTERRUPTED", message, hint: null } }, null, 2)}\n`);
+      process.stderr.write(redactor.redact(`✖ ${message}\n`));
+      process.exit(signalExitCode);
+    }, grace).unref();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // A reader that went away (`c8y-ms ... | head`) is not the command's failure: the rest of the
+  // output has nowhere to go, and the exit code still tells what happened.
+  process.stdout.on("error", ignoreOutputError);
+  process.stderr.on("error", ignoreOutputError);
 
   const pkg = readPackage();
-  const run: RunCommand = async (body, globals) => {
+  const run: RunCommand = async (body, globals, command) => {
+    grace = SHUTDOWN_GRACE_MS[command] ?? CANCEL_GRACE_MS;
     const { createContext } = await import("./context.js");
     ctx = createContext({ options: globals, proc: process, signal: controller.signal, redactor, version: pkg.version });
     const result = await body(ctx);
@@ -55,20 +81,21 @@ export async function main(argv: string[]): Promise<void> {
 
   try {
     await program.parseAsync(argv, { from: "user" });
-    if (controller.signal.aborted) outcome.exitCode = ExitCode.Interrupted;
+    if (controller.signal.aborted) outcome.exitCode = signalExitCode;
   } catch (caught) {
     const error = controller.signal.aborted && !(caught instanceof CliError) ? new CliError("Interrupted.") : caught;
     outcome.exitCode = report(toReportable(error, argv, program), { json: ctx?.options.json ?? wantsJson, ctx, redactor, pkg });
-    if (controller.signal.aborted) outcome.exitCode = ExitCode.Interrupted;
+    if (controller.signal.aborted) outcome.exitCode = signalExitCode;
   }
   await flush(process.stdout);
   await flush(process.stderr);
   process.exit(outcome.exitCode);
 }
 
-type Reportable = CliError | { unexpected: unknown } | { silent: true };
+export type Reportable = CliError | { unexpected: unknown } | { silent: true };
 
-function toReportable(error: unknown, argv: string[], program: Parameters<typeof usageErrorOf>[2]): Reportable {
+/** What main reports for an error: CliErrors as they are, commander's as usage errors (exit 2), anything else as a bug. */
+export function toReportable(error: unknown, argv: string[], program: Parameters<typeof usageErrorOf>[2]): Reportable {
   if (error instanceof CliError) return error;
   const usage = usageErrorOf(error, argv, program);
   if (usage === "silent") return { silent: true };
@@ -135,9 +162,13 @@ export function bugReportHint(pkg: PackageInfo, debug: boolean): string {
   return `This is a bug in c8y-ms (${versions}). Please report it ${where}, with the command you ran and ${details}.`;
 }
 
-function flush(stream: NodeJS.WritableStream): Promise<void> {
+function flush(stream: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
   return new Promise((resolve) => {
-    if (!stream.write("")) stream.once("drain", () => resolve());
-    else resolve();
+    // A destroyed stream (its reader went away) never drains.
+    if (stream.destroyed || stream.write("")) return resolve();
+    stream.once("drain", () => resolve());
+    stream.once("close", () => resolve());
   });
 }
+
+function ignoreOutputError(): void {}

@@ -3,9 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { DeployResult } from "../src/pipeline/deploy.js";
-import { execa } from "execa";
-import { baseEnv, runCli } from "./helpers/cli.js";
-import { CLI_BIN } from "./helpers/paths.js";
+import { runCli, spawnCli } from "./helpers/cli.js";
 import { startSandbox, type SandboxHandle } from "./helpers/sandbox.js";
 import { makeServiceZip } from "./helpers/service-zip.js";
 
@@ -123,7 +121,7 @@ describe("Ctrl-C", () => {
     const { name, zip } = await zipNamed("interrupted");
     // The platform takes its time with the upload, so Ctrl-C comes while it is in flight.
     await sandbox.setFaults([{ method: "POST", path: "/application/applications/*/binaries", delayMs: 20_000, times: 1 }]);
-    const child = execa("node", [CLI_BIN, "deploy", zip], { env: { ...baseEnv(), CI: "true", ...sandbox.env() }, extendEnv: false, reject: false });
+    const { child, result: finished } = spawnCli(["deploy", zip], { env: sandbox.env() });
     let stderr = "";
     await new Promise<void>((resolve) => {
       child.stderr?.on("data", (chunk: Buffer) => {
@@ -132,7 +130,7 @@ describe("Ctrl-C", () => {
       });
     });
     child.kill("SIGINT");
-    const result = await child;
+    const result = await finished;
     expect(result.exitCode).toBe(130);
     expect(String(result.stderr)).toContain("Interrupted");
     expect(String(result.stderr)).not.toContain(sandbox.admin.password);

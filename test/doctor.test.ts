@@ -32,16 +32,16 @@ describe("doctor", () => {
     expect(checks.Permissions?.status).toBe("ok");
   });
 
-  it("fails the permission check for the read-only user, with the role to ask for", async () => {
+  it("fails the permission check for the read-only user, with the role to ask for (exit 4: not authorised)", async () => {
     const run = await runCli(["doctor"], { env: sandbox.env("reader") });
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(4);
     expect(run.stdout).toMatch(/✖ Permissions\s+ROLE_APPLICATION_MANAGEMENT_ADMIN is missing/);
     expect(run.stdout).toContain("fix: Ask a tenant administrator to grant ROLE_APPLICATION_MANAGEMENT_ADMIN");
   });
 
-  it("reports a wrong password as a failed credentials check and keeps going", async () => {
+  it("reports a wrong password as a failed credentials check, keeps going, and exits 4 as every command does for it", async () => {
     const run = await runCli(["doctor", "--json"], { env: { ...sandbox.env(), C8Y_PASSWORD: "not-the-password" } });
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(4);
     const checks = byName(run.json<DoctorResult>());
     expect(checks["Platform URL"]?.status).toBe("ok");
     expect(checks.Credentials?.status).toBe("fail");
@@ -56,6 +56,13 @@ describe("doctor", () => {
     expect(checks["Platform URL"]?.detail).toContain("Could not reach http://127.0.0.1:9/tenant/loginOptions");
     expect(checks["Platform URL"]?.fix).toContain("C8Y_HOST");
     expect(checks.Credentials?.status).toBe("skip");
+  });
+
+  it("exits 4 for missing credentials too, naming what to set", async () => {
+    const { C8Y_PASSWORD: _password, ...withoutPassword } = sandbox.env();
+    const run = await runCli(["doctor", "--json"], { env: withoutPassword });
+    expect(run.exitCode).toBe(4);
+    expect(byName(run.json<DoctorResult>()).Credentials).toMatchObject({ status: "fail" });
   });
 
   it("says how to set a missing URL, without prompting", async () => {

@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { stripVTControlCharacters } from "node:util";
 import { describe, expect, test } from "vitest";
 import { shellQuote } from "../src/exec.js";
-import { baseEnv } from "./helpers/cli.js";
-import { CLI_BIN } from "./helpers/paths.js";
+import { spawnCli } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
 /**
@@ -26,16 +25,20 @@ interface TerminalRun {
 }
 
 function runInTerminal(args: string[], cwd: string, steps: Step[]): Promise<TerminalRun> {
-  const command = ["node", CLI_BIN, ...args].map(shellQuote).join(" ");
   // No CI variable: this is a person at a terminal.
-  const env = Object.fromEntries(Object.entries({ ...baseEnv(), TERM: "xterm-256color", FORCE_COLOR: "0" }).filter(([, v]) => v !== undefined));
-  const child = spawn("script", ["--quiet", "--flush", "--return", "--command", command, "/dev/null"], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+  const { child, result } = spawnCli(args, {
+    cwd,
+    env: { TERM: "xterm-256color", CI: undefined },
+    interactive: true,
+    wrap: (command) => ["script", ["--quiet", "--flush", "--return", "--command", command.map(shellQuote).join(" "), "/dev/null"]],
+  });
   let raw = "";
   let searchFrom = 0;
   let next = 0;
   const pending = [...steps];
-  child.stdout.setEncoding("utf8").on("data", (text: string) => {
-    raw += text;
+  const decoder = new StringDecoder("utf8");
+  child.stdout!.on("data", (chunk: Buffer) => {
+    raw += decoder.write(chunk);
     // Each step waits for its text to appear after the previous step's, then types.
     while (next < pending.length) {
       const [waitFor, keys] = pending[next]!;
@@ -43,18 +46,16 @@ function runInTerminal(args: string[], cwd: string, steps: Step[]): Promise<Term
       const at = screen.indexOf(waitFor, searchFrom);
       if (at < 0) break;
       searchFrom = at + waitFor.length;
-      child.stdin.write(keys);
+      child.stdin!.write(keys);
       next++;
     }
   });
   const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  return new Promise((resolve, reject) => {
-    child.once("exit", (exitCode) => {
-      clearTimeout(timer);
-      const screen = stripVTControlCharacters(raw).replaceAll("\r\n", "\n");
-      if (next < pending.length) reject(new Error(`never saw ${JSON.stringify(pending[next]![0])} on screen:\n${screen}`));
-      else resolve({ exitCode, screen });
-    });
+  return result.then(({ exitCode }) => {
+    clearTimeout(timer);
+    const screen = stripVTControlCharacters(raw).replaceAll("\r\n", "\n");
+    if (next < pending.length) throw new Error(`never saw ${JSON.stringify(pending[next]![0])} on screen:\n${screen}`);
+    return { exitCode, screen };
   });
 }
 

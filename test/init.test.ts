@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -6,8 +5,7 @@ import { describe, expect, test } from "vitest";
 import { checkManifestText } from "../src/manifest/load.js";
 import { planFiles } from "../src/scaffold/scaffold.js";
 import { listTemplates } from "../src/scaffold/catalog.js";
-import { baseEnv, runCli } from "./helpers/cli.js";
-import { CLI_BIN } from "./helpers/paths.js";
+import { runCli, spawnCli } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
 const templates = await listTemplates();
@@ -227,14 +225,10 @@ describe("the install step", () => {
   test("Ctrl-C during npm install removes the project init created (exit 130)", async () => {
     const cwd = await tempDir();
     const PATH = await pathWith({ npm: "/bin/mkdir -p node_modules/partial && exec /bin/sleep 30" });
-    const child = spawn(process.execPath, [CLI_BIN, "init", "svc", "--template", "node", "--no-git"], {
-      cwd,
-      env: { ...baseEnv(), PATH, CI: "true", FORCE_COLOR: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const { child, result } = spawnCli(["init", "svc", "--template", "node", "--no-git"], { cwd, env: { PATH } });
     let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += String(chunk)));
+    const exited = result.then((run) => run.exitCode);
     await expect.poll(() => stderr, { timeout: 20_000 }).toContain("Installing dependencies (npm install)...");
     await expect.poll(async () => readdir(join(cwd, "svc")).catch(() => []), { timeout: 20_000 }).toContain("node_modules");
     child.kill("SIGINT");

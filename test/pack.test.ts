@@ -3,15 +3,13 @@ import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { gzipSync } from "node:zlib";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { checkBundleFile } from "../src/bundle/check.js";
 import type { PackResult } from "../src/pipeline/pack.js";
 import { METHOD_STORED } from "../src/archive/zip-format.js";
 import { openZip } from "../src/archive/zip-reader.js";
-import { baseEnv, runCli } from "./helpers/cli.js";
+import { runCli, spawnCli } from "./helpers/cli.js";
 import { dockerArchive, layerTar, ociLayout, syntheticImage, writeSparseImageTar } from "./helpers/images.js";
-import { CLI_BIN } from "./helpers/paths.js";
 import { tempDir } from "./helpers/tmp.js";
 
 /**
@@ -202,16 +200,11 @@ describe("pack --image-tar (spec/cli.md pack; platform.md §2)", () => {
   it("stops on Ctrl-C with exit 130 and leaves no zip and no temporary files", async () => {
     const p = await project();
     await writeSparseImageTar(join(p.dir, "big.tar"), 3 * 1024 * 1024 * 1024);
-    const child = execa("node", [CLI_BIN, "pack", "--image-tar", "big.tar", "--compression-level", "9"], {
-      cwd: p.dir,
-      env: { ...baseEnv(), CI: "true", TMPDIR: p.tmp },
-      extendEnv: false,
-      reject: false,
-    });
+    const { child, result: finished } = spawnCli(["pack", "--image-tar", "big.tar", "--compression-level", "9"], { cwd: p.dir, env: p.env });
     child.stderr!.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("Zipping")) child.kill("SIGINT");
     });
-    const result = await child;
+    const result = await finished;
     expect(result.stderr).toContain("Zipping tar-service-2.1.0.zip");
     expect(result.exitCode).toBe(130);
     expect(await leftovers(p)).toEqual([]);

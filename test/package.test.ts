@@ -2,6 +2,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { runCli } from "./helpers/cli.js";
 import { REPO_ROOT } from "./helpers/paths.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -19,21 +20,19 @@ describe("the npm package", () => {
 
     const project = await tempDir({ "package.json": JSON.stringify({ name: "consumer", version: "1.0.0", private: true }) });
     await execa("npm", ["install", "--no-audit", "--no-fund", join(packDir, info.filename)], { cwd: project });
-    const run = await execa("npx", ["--no-install", "c8y-ms", "--help"], { cwd: project, reject: false });
+    // The installed copy, not the repository's: npx finds it in the project's node_modules.
+    const npx = { wrap: ([, , ...args]: string[]): [string, string[]] => ["npx", ["--no-install", "c8y-ms", ...args]] };
+    const run = await runCli(["--help"], { cwd: project, ...npx });
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain("Usage: c8y-ms");
     expect(await readdir(join(project, "node_modules", ".bin"))).toContain("c8y-ms");
 
     // What `npx c8y-ms init` prints next must work without c8y-ms on PATH.
-    const init = await execa("npx", ["--no-install", "c8y-ms", "init", "svc", "--template", "dockerfile", "--name", "svc", "--no-git"], {
-      cwd: project,
-      env: { CI: "true" },
-      reject: false,
-    });
+    const init = await runCli(["init", "svc", "--template", "dockerfile", "--name", "svc", "--no-git"], { cwd: project, ...npx });
     expect(init.exitCode).toBe(0);
     expect(init.stderr).toMatch(/^ {2}npx c8y-ms validate +# check cumulocity\.json$/m);
     expect(init.stderr).toMatch(/^ {2}npx c8y-ms deploy dist\/svc-1\.0\.0-SNAPSHOT\.zip --wait/m);
-    const validate = await execa("npx", ["--no-install", "c8y-ms", "validate"], { cwd: join(project, "svc"), reject: false });
+    const validate = await runCli(["validate"], { cwd: join(project, "svc"), ...npx });
     expect(validate.exitCode).toBe(0);
   });
 });

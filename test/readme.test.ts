@@ -2,6 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../src/errors.js";
+import { ARGV_PROPERTY_RUNS, ARGV_SPAWNED } from "./hostile/argv.js";
+import { DEPLOY_SAMPLE, HOSTILE_ARCHIVES } from "./hostile/archives.js";
+import { INTERRUPT_SCENARIOS, SIGNALS } from "./hostile/interrupts.js";
+import { MANIFEST_ARBITRARIES, MANIFEST_PROPERTY_RUNS, MANIFEST_SPAWNED_PER_GENERATOR } from "./hostile/manifests.js";
 import { runCli } from "./helpers/cli.js";
 import { REPO_ROOT } from "./helpers/paths.js";
 
@@ -48,5 +52,31 @@ describe("README.md", () => {
       const help = (await runCli([command, "--help"])).stdout;
       for (const flag of flags) expect(help, `${command} ${flag}`).toMatch(new RegExp(`(^|[ ,])${flag}\\b`, "m"));
     }
+  });
+
+  it("states the reliability corpus as the code holds it, and the figures a full run measures", () => {
+    const section = readme.split(/^## Reliability$/m)[1]?.split(/^## /m)[0] ?? "";
+    const row = (label: string) => {
+      const cells = new RegExp(`^\\| ${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\| ([\\d,]+) \\|`, "m").exec(section);
+      expect(cells, label).not.toBeNull();
+      return Number(cells![1]!.replaceAll(",", ""));
+    };
+    const manifests = Object.values(MANIFEST_PROPERTY_RUNS).reduce((sum, n) => sum + n, 0);
+    const spawned = Object.keys(MANIFEST_ARBITRARIES).length * MANIFEST_SPAWNED_PER_GENERATOR + ARGV_SPAWNED;
+    const zips = HOSTILE_ARCHIVES.filter((c) => c.kind === "zip").length;
+    expect(row("generated manifests, in-process")).toBe(manifests);
+    expect(row("generated command lines, in-process")).toBe(ARGV_PROPERTY_RUNS);
+    expect(row("spawned sample of both")).toBe(spawned);
+    expect(row("hostile archives")).toBe(HOSTILE_ARCHIVES.length);
+    expect(section).toContain(`${zips} zips (`);
+    expect(section).toContain(`${HOSTILE_ARCHIVES.length - zips} image tars (`);
+    expect(section).toContain(`${DEPLOY_SAMPLE.length} of them by \`deploy\``);
+    expect(row("interrupts")).toBe(Object.keys(INTERRUPT_SCENARIOS).length * SIGNALS.length);
+    // What a full run records of these is fixed by the corpus; the rest depends on the whole suite.
+    expect(row("generated inputs tried")).toBe(manifests + ARGV_PROPERTY_RUNS + spawned);
+    expect(row("hostile archives refused")).toBe(HOSTILE_ARCHIVES.length);
+    expect(row("interrupts handled")).toBe(Object.keys(INTERRUPT_SCENARIOS).length * SIGNALS.length);
+    expect(row("secrets leaked")).toBe(0);
+    expect(pkg.scripts.figures).toBe("node scripts/figures.mjs");
   });
 });

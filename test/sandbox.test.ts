@@ -1,12 +1,10 @@
-import { spawn } from "node:child_process";
 import { request } from "node:http";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { totpCode } from "../src/sandbox/auth.js";
-import { baseEnv } from "./helpers/cli.js";
-import { CLI_BIN } from "./helpers/paths.js";
+import { runCli, spawnCli } from "./helpers/cli.js";
 import { basicAuth, startSandbox, type SandboxHandle, type SandboxUser } from "./helpers/sandbox.js";
 
 /**
@@ -77,21 +75,19 @@ describe("c8y-ms sandbox: start and ready document (TEAM.md part C)", () => {
   it("prints the same facts for people on stderr, keeps stdout empty, and exits 130 after Ctrl-C", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "c8y-ms-sandbox-human-"));
     try {
-      const child = spawn(process.execPath, [CLI_BIN, "sandbox", "--port", "0", "--data-dir", dataDir, "--no-containers"], {
-        env: { ...baseEnv(), CI: "true", FORCE_COLOR: "0" },
-      });
-      let stdout = "";
+      const { child, result } = spawnCli(["sandbox", "--port", "0", "--data-dir", dataDir, "--no-containers"], { writes: [dataDir], timeout: 0 });
       let stderr = "";
-      child.stdout.on("data", (d) => (stdout += String(d)));
       const ready = new Promise<void>((resolve) =>
-        child.stderr.on("data", (d) => {
+        child.stderr!.on("data", (d) => {
           stderr += String(d);
           if (stderr.includes("Press Ctrl-C to stop.")) resolve();
         }),
       );
       await ready;
       child.kill("SIGINT");
-      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      const run = await result;
+      const { exitCode: code, stdout } = run;
+      stderr = run.stderr;
       expect(code).toBe(130);
       expect(stdout).toBe("");
       expect(stderr).toMatch(/Sandbox ready at http:\/\/127\.0\.0\.1:\d+/);
@@ -107,14 +103,7 @@ describe("c8y-ms sandbox: start and ready document (TEAM.md part C)", () => {
     const port = new URL(sandbox.url).port;
     const dataDir = await mkdtemp(join(tmpdir(), "c8y-ms-sandbox-port-"));
     try {
-      const child = spawn(process.execPath, [CLI_BIN, "sandbox", "--port", port, "--data-dir", dataDir, "--no-containers", "--json"], {
-        env: { ...baseEnv(), CI: "true", FORCE_COLOR: "0" },
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += String(d)));
-      child.stderr.on("data", (d) => (stderr += String(d)));
-      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      const { exitCode: code, stdout, stderr } = await runCli(["sandbox", "--port", port, "--data-dir", dataDir, "--no-containers", "--json"], { writes: [dataDir] });
       expect(code).toBe(1);
       expect(stderr).toContain(`Port ${port} on 127.0.0.1 is already in use.`);
       expect(stderr).toContain("--port 0");
@@ -139,12 +128,7 @@ describe("engine none", () => {
 
 describe("one sandbox per data directory", () => {
   it("refuses a second sandbox on the same data directory with exit 1 and the fix", async () => {
-    const child = spawn(process.execPath, [CLI_BIN, "sandbox", "--port", "0", "--data-dir", sandbox.dataDir, "--no-containers"], {
-      env: { ...baseEnv(), CI: "true", FORCE_COLOR: "0" },
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += String(d)));
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const { exitCode: code, stderr } = await runCli(["sandbox", "--port", "0", "--data-dir", sandbox.dataDir, "--no-containers"], { writes: [sandbox.dataDir] });
     expect(code).toBe(1);
     expect(stderr).toMatch(/Another sandbox \(pid \d+\) is using /);
     expect(stderr).toContain("--data-dir");

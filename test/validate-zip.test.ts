@@ -42,7 +42,7 @@ describe("c8y-ms validate <zip> (platform.md §2)", () => {
     const body = run.json<ValidateJson>();
     expect(body.errors).toMatchObject([
       { file: "service.zip", rule: "zip-entries", message: "The zip has no image.tar." },
-      { file: "service.zip", rule: "zip-extra-entry", message: expect.stringContaining("notes.txt; the platform takes exactly cumulocity.json and image.tar") },
+      { file: "service.zip", rule: "zip-extra-entry", message: expect.stringContaining('"notes.txt"; the platform takes exactly cumulocity.json and image.tar') },
     ]);
     expect(body.warnings).toEqual([]);
   });

@@ -47,13 +47,14 @@ export async function* readTarEntries(source: ByteSource, label = "the archive",
     if (block.length === 0) return;
     if (block.length < TAR_BLOCK) throw new TarFormatError(`${label} ends inside a tar header.`, { hint: DAMAGED_HINT });
     if (isZeroBlock(block)) return;
-    const header = parseHeader(block, `${label} (at byte ${source.position - TAR_BLOCK - origin})`);
+    const where = `${label} (at byte ${source.position - TAR_BLOCK - origin})`;
+    const header = parseHeader(block, where);
 
     if ("xgLK".includes(header.typeflag)) {
       if (header.size > MAX_EXTENSION_BYTES) throw new TarFormatError(`${label} has an oversized tar extension header.`, { hint: DAMAGED_HINT });
       const payload = await readExactly(source, header.size, label);
       await source.skip(paddingOf(header.size));
-      if (header.typeflag === "x") extension = { ...extension, ...paxFields(payload) };
+      if (header.typeflag === "x") extension = { ...extension, ...paxFields(payload, where) };
       else if (header.typeflag === "L") extension.path = cString(payload);
       else if (header.typeflag === "K") extension.linkpath = cString(payload);
       // "g" (global pax) sets defaults such as times and owners, none of which matter here.
@@ -103,7 +104,7 @@ interface RawHeader {
 }
 
 function parseHeader(block: Buffer, label: string): RawHeader {
-  const stored = parseNumber(block.subarray(148, 156));
+  const stored = parseNumber(block.subarray(148, 156), label, "checksum");
   let sum = 8 * 0x20;
   for (let i = 0; i < TAR_BLOCK; i++) if (i < 148 || i >= 156) sum += block[i]!;
   if (stored !== sum) throw new TarFormatError(`${label} is not a tar archive: a header checksum does not match.`, { hint: DAMAGED_HINT });
@@ -112,7 +113,7 @@ function parseHeader(block: Buffer, label: string): RawHeader {
   const prefix = ustar ? cString(block.subarray(345, 500)) : "";
   return {
     name: prefix ? `${prefix}/${name}` : name,
-    size: parseNumber(block.subarray(124, 136)),
+    size: parseNumber(block.subarray(124, 136), label, "size"),
     typeflag: String.fromCharCode(block[156]! || 0x30),
     linkName: cString(block.subarray(157, 257)),
   };
@@ -134,32 +135,50 @@ function entryType(typeflag: string): TarEntryType {
   }
 }
 
-/** Octal text, or GNU base-256 when the first byte has its high bit set (sizes of 8 GiB and more). */
-function parseNumber(field: Buffer): number {
-  if (field[0]! & 0x80) {
-    let value = field[0]! & 0x7f;
+/**
+ * Octal text, or GNU base-256 when the first byte is 0x80 (sizes of 8 GiB and more). Anything
+ * else (a negative base-256 value, digits 8 and 9, letters, a size past 2^53) is damage: a
+ * size that is not a whole number of bytes would misplace every header after it.
+ */
+function parseNumber(field: Buffer, label: string, what: string): number {
+  let value: number;
+  if (field[0] === 0x80) {
+    value = 0;
     for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
-    return value;
+  } else {
+    const text = field.toString("latin1").replace(/[\0 ]+$/g, "").replace(/^ +/, "");
+    value = /^[0-7]*$/.test(text) ? (text === "" ? 0 : parseInt(text, 8)) : Number.NaN;
   }
-  const text = field.toString("latin1").replace(/[\0 ]+$/g, "").trim();
-  return text === "" ? 0 : parseInt(text, 8);
+  if (!Number.isSafeInteger(value)) throw new TarFormatError(`${label} is not a tar archive: a header's ${what} is not a number.`, { hint: DAMAGED_HINT });
+  return value;
 }
 
-function paxFields(payload: Buffer): { path?: string; linkpath?: string; size?: number } {
-  const fields: { path?: string; linkpath?: string; size?: number } = {};
+type PaxFields = { path?: string; linkpath?: string; size?: number };
+
+/** Records of `<length> <key>=<value>\n` (POSIX pax); the length counts the whole record. */
+function paxFields(payload: Buffer, label: string): PaxFields {
+  const damaged = (why: string) => new TarFormatError(`${label} has a damaged pax header: ${why}.`, { hint: DAMAGED_HINT });
+  const fields: PaxFields = {};
   let at = 0;
   while (at < payload.length) {
+    // Writers pad the payload with NULs.
+    if (payload[at] === 0) break;
     const space = payload.indexOf(0x20, at);
-    if (space < 0) break;
-    const length = Number(payload.toString("latin1", at, space));
-    if (!Number.isInteger(length) || length <= 0) break;
+    const lengthText = space < 0 ? "" : payload.toString("latin1", at, space);
+    const length = /^[1-9]\d{0,7}$/.test(lengthText) ? Number(lengthText) : Number.NaN;
+    if (Number.isNaN(length) || at + length > payload.length || payload[at + length - 1] !== 0x0a) throw damaged("a record's length does not fit");
     const record = payload.toString("utf8", space + 1, at + length - 1);
     const equals = record.indexOf("=");
+    if (equals <= 0) throw damaged("a record has no key");
     const key = record.slice(0, equals);
     const value = record.slice(equals + 1);
     if (key === "path") fields.path = value;
     else if (key === "linkpath") fields.linkpath = value;
-    else if (key === "size") fields.size = Number(value);
+    else if (key === "size") {
+      // "1.5", "-1", "NaN", "1e3", "0x10": a size is a decimal count of bytes, or the archive cannot be walked.
+      if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) throw damaged(`the size ${JSON.stringify(value.slice(0, 40))} is not a whole number of bytes`);
+      fields.size = Number(value);
+    }
     at += length;
   }
   return fields;

@@ -7,9 +7,6 @@ export const PLATFORM_ZIP_LIMIT_BYTES = 500 * 1024 * 1024;
 export const MANIFEST_ENTRY = "cumulocity.json";
 export const IMAGE_ENTRY = "image.tar";
 
-/** A manifest is a few kilobytes; anything near this is not one, and is never read into memory. */
-export const MANIFEST_LIMIT_BYTES = 1024 * 1024;
-
 /** Why a zip of `bytes` is refused under `limit`, or undefined when it is not. */
 export function zipSizeProblem(bytes: number, limit: number): string | undefined {
   return bytes > limit ? `The zip has ${formatMebibytes(bytes)}; the platform accepts at most ${formatMebibytes(limit)}.` : undefined;

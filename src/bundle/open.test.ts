@@ -4,7 +4,7 @@ import { dockerArchive, syntheticImage } from "../../test/helpers/images.js";
 import { tempDir } from "../../test/helpers/tmp.js";
 import { writeZip } from "../archive/zip-writer.js";
 import { ZipFormatError } from "../archive/zip-reader.js";
-import { MANIFEST_LIMIT_BYTES } from "./limits.js";
+import { MANIFEST_MAX_BYTES } from "../manifest/limits.js";
 import { openBundle } from "./open.js";
 
 const MANIFEST = JSON.stringify({ apiVersion: "2", name: "svc", version: "1.0.0", provider: { name: "Example" } });
@@ -25,7 +25,7 @@ describe("openBundle", () => {
   });
 
   it("does not read a cumulocity.json over 1 MB: it is a finding", async () => {
-    const huge = `{"name": "svc", "padding": "${"x".repeat(MANIFEST_LIMIT_BYTES)}"}`;
+    const huge = `{"name": "svc", "padding": "${"x".repeat(MANIFEST_MAX_BYTES)}"}`;
     const bundle = await openBundle(await zipOf({ "cumulocity.json": huge, "image.tar": "" }));
     expect(bundle.manifest).toBeUndefined();
     expect(bundle.findings).toMatchObject([{ rule: "zip-entries", entry: "cumulocity.json", message: expect.stringMatching(/^cumulocity\.json has 1\.0 MB; a manifest is a few kilobytes\.$/) }]);

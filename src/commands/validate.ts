@@ -29,7 +29,7 @@ export async function validate(path: string, options: CommandOptions["validate"]
     });
   }
   const show: ShowFile = (file) => displayPath(ctx.cwd, file);
-  const { subject, findings } = info.isFile() && /\.zip$/i.test(target) ? await zipFindings(target) : await manifestFindings(target);
+  const { subject, findings } = info.isFile() && /\.zip$/i.test(target) ? await zipFindings(target, ctx.signal) : await manifestFindings(target);
   const { errors, warnings } = findings;
 
   const valid = errors.length === 0 && !(options.strict && warnings.length > 0);
@@ -61,10 +61,10 @@ async function manifestFindings(target: string): Promise<Checked> {
   return { subject: report.file, findings: report };
 }
 
-async function zipFindings(target: string): Promise<Checked> {
+async function zipFindings(target: string, signal: AbortSignal): Promise<Checked> {
   // Loaded only for zips: it reads archives and image tars, which plain manifests never need.
   const { checkBundleFile } = await import("../bundle/check.js");
-  return { subject: target, findings: await checkBundleFile(target) };
+  return { subject: target, findings: await checkBundleFile(target, { signal }) };
 }
 
 /** Relative to the working directory when inside it (what users typed), absolute otherwise. */

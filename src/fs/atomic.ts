@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { writeFailure } from "./write-errors.js";
 
 /**
  * Paths that are half-written right now. If the process ends before they are committed or
@@ -39,9 +40,14 @@ export async function discardTemp(path: string): Promise<void> {
   pending.delete(path);
 }
 
-/** Runs `write` against a temporary path and renames it to `target` only if it succeeds. */
+/**
+ * Runs `write` against a temporary path and renames it to `target` only if it succeeds. A full
+ * disk or a file size limit becomes one clear error (src/fs/write-errors.ts).
+ */
 export async function withAtomicFile<T>(target: string, write: (tempPath: string) => Promise<T>): Promise<T> {
-  await mkdir(dirname(target), { recursive: true });
+  await mkdir(dirname(target), { recursive: true }).catch((error: unknown) => {
+    throw writeFailure(dirname(target), error);
+  });
   const temp = tempPathFor(target);
   try {
     const result = await write(temp);
@@ -49,7 +55,7 @@ export async function withAtomicFile<T>(target: string, write: (tempPath: string
     return result;
   } catch (error) {
     await discardTemp(temp);
-    throw error;
+    throw writeFailure(target, error);
   }
 }
 

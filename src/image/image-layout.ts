@@ -1,17 +1,21 @@
-import { createHash } from "node:crypto";
-import { posix } from "node:path";
-import type { TarEntry } from "../archive/tar.js";
 import { IMAGE_RULES, type ImageRuleId } from "./rules.js";
+import { arrayOfStrings, findFile, objectOf, parseJson, sha256, type Catalog, type CatalogEntry, type LayerCompression } from "./catalog.js";
+import { readDockerArchive } from "./docker-archive.js";
+import type { ImageReference, ReaderReport } from "./image-reference.js";
+import { readOciLayout } from "./oci-layout.js";
 
 /**
- * What a saved image archive holds, whatever wrote it: the classic docker-archive
- * (`manifest.json` + config + layer tars), an OCI image layout (`index.json` + blobs, from
- * Podman or Docker 25+, possibly a multi-platform index with attestation manifests), or both
- * at once (Docker 25+ `docker save`). Pure: it works on a catalog of the archive's entries.
+ * What a saved image archive holds, whatever wrote it, judged the way the platform reads it
+ * (platform.md §2): the classic docker-archive (docker-archive.ts), an OCI image layout
+ * (oci-layout.ts, from Podman or Docker 25+, possibly a multi-platform index with
+ * attestation manifests), or both at once (Docker 25+ `docker save`). The readers say where
+ * things are; this module resolves them in the catalog, parses each config once, and checks
+ * them: one image, linux/amd64, names docker can load, every config and layer present and
+ * matching its digest. Pure: it works on a catalog of the archive's entries.
  */
 
 export type ImageArchiveFormat = "docker-archive" | "oci-layout" | "docker-archive+oci";
-export type LayerCompression = "none" | "gzip" | "zstd";
+export type { Catalog, CatalogEntry, LayerCompression } from "./catalog.js";
 
 export interface ImageProblem {
   rule: ImageRuleId;
@@ -37,18 +41,6 @@ export interface ImageTarReport {
   problems: ImageProblem[];
 }
 
-/** One entry of the archive, with what the catalog builder learnt about its data. */
-export interface CatalogEntry extends TarEntry {
-  /** The data of small files that look like JSON (manifests, indexes, configs). */
-  content?: Buffer;
-  /** sha256 (hex) of the data, when the builder hashed it (stream inspection does). */
-  sha256?: string;
-  /** From the data's first bytes. */
-  compression?: LayerCompression;
-}
-
-export type Catalog = Map<string, CatalogEntry>;
-
 export interface ResolvedLayer {
   /** The path manifest.json or the OCI manifest names. */
   name: string;
@@ -66,6 +58,8 @@ export interface ResolvedImage {
   configEntry: CatalogEntry;
   /** The config's bytes, kept as they are so the image id does not change. */
   config: Buffer;
+  /** The same config, parsed (once). */
+  configJson: Readonly<Record<string, unknown>>;
   layers: ResolvedLayer[];
   /** What is wrong with this image (also in the report's list). */
   problems: ImageProblem[];
@@ -84,38 +78,27 @@ export interface ImageLayout {
 
 export const AMD64 = { os: "linux", architecture: "amd64" } as const;
 
-const INDEX_MEDIA_TYPES = new Set(["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"]);
-
-export function catalogKey(name: string): string {
-  const normal = posix.normalize(`/${name}`).slice(1);
-  return normal.endsWith("/") ? normal.slice(0, -1) : normal;
-}
-
-/**
- * Reads the archive's image descriptions and checks them the way the platform reads them
- * (platform.md §2): one image, linux/amd64, manifest.json whose entry has Config, RepoTags and
- * Layers that all resolve, digests that match where the catalog has them.
- */
 export function resolveImageLayout(catalog: Catalog): ImageLayout {
   const problems: ImageProblem[] = [];
-  const report: Report = (rule, message) => {
+  const report: ReaderReport = (rule, message) => {
     if (!problems.some((p) => p.rule === rule && p.message === message)) problems.push(problemOf(rule, message));
   };
   const hasManifest = catalog.has("manifest.json");
   const hasIndex = catalog.has("index.json");
   const format: ImageArchiveFormat = hasManifest ? (hasIndex ? "docker-archive+oci" : "docker-archive") : "oci-layout";
+  const resolveAll = (refs: ImageReference[], into: ReaderReport) => refs.map((ref) => resolveImage(catalog, into, ref)).filter((i): i is ResolvedImage => i !== undefined);
 
   let images: ResolvedImage[] = [];
   let alternatives: ResolvedImage[] = [];
   if (hasManifest) {
-    images = fromDockerManifest(catalog, report);
+    images = resolveAll(readDockerArchive(catalog, report), report);
     if (hasIndex) {
-      const ignored: Report = () => {};
-      alternatives = fromOciIndex(catalog, ignored).filter((a) => !images.some((i) => i.info.id === a.info.id));
+      const ignored: ReaderReport = () => {};
+      alternatives = resolveAll(readOciLayout(catalog, ignored), ignored).filter((a) => !images.some((i) => i.info.id === a.info.id));
       for (const alternative of alternatives) checkImage(alternative);
     }
   } else if (hasIndex) {
-    images = fromOciIndex(catalog, report);
+    images = resolveAll(readOciLayout(catalog, report), report);
     report("image-format", "image.tar is an OCI image layout without manifest.json; the platform reads the docker-archive manifest.json.");
   } else {
     report("image-format", "This is not a saved container image: it has neither manifest.json (docker-archive) nor index.json (OCI layout).");
@@ -131,95 +114,11 @@ export function resolveImageLayout(catalog: Catalog): ImageLayout {
   return { report: { format, images: images.map((i) => i.info), problems }, images, alternatives };
 }
 
-type Report = (rule: ImageRuleId, message: string) => void;
-
 function problemOf(rule: ImageRuleId, message: string): ImageProblem {
   return { rule, severity: IMAGE_RULES[rule].severity, message };
 }
 
-function fromDockerManifest(catalog: Catalog, report: Report): ResolvedImage[] {
-  const manifest = jsonOf(catalog, "manifest.json", report);
-  if (!Array.isArray(manifest)) {
-    report("image-format", "manifest.json is not a list of images.");
-    return [];
-  }
-  const images: ResolvedImage[] = [];
-  for (const [index, item] of manifest.entries()) {
-    const entry = objectOf(item);
-    const configName = typeof entry?.Config === "string" ? entry.Config : undefined;
-    const layerNames = Array.isArray(entry?.Layers) && entry.Layers.every((l) => typeof l === "string") ? (entry.Layers as string[]) : undefined;
-    if (!configName || !layerNames) {
-      report("image-format", `manifest.json entry ${index} lacks Config or Layers.`);
-      continue;
-    }
-    const repoTags = Array.isArray(entry?.RepoTags) ? entry.RepoTags.filter((t): t is string => typeof t === "string") : [];
-    if (!configName.endsWith(".json")) {
-      report("image-config-name", `The config ${configName} has no .json extension (Docker 25+ layout); platforms before 2024-05 reject it ("config file does not have .json extension").`);
-    }
-    const image = resolveImage(catalog, report, {
-      repoTags,
-      configName,
-      configDigest: digestFromPath(configName),
-      layers: layerNames.map((name) => ({ name, digest: digestFromPath(name), mediaType: undefined })),
-    });
-    if (image) images.push(image);
-  }
-  return images;
-}
-
-function fromOciIndex(catalog: Catalog, report: Report): ResolvedImage[] {
-  const images: ResolvedImage[] = [];
-  const seen = new Set<string>();
-  const walk = (descriptors: unknown, depth: number, inheritedTags: string[]) => {
-    if (!Array.isArray(descriptors) || depth > 4) return;
-    for (const raw of descriptors) {
-      const descriptor = objectOf(raw);
-      const digest = typeof descriptor?.digest === "string" ? descriptor.digest : undefined;
-      if (!descriptor || !digest || seen.has(digest)) continue;
-      seen.add(digest);
-      const annotations = objectOf(descriptor.annotations) ?? {};
-      // Docker's provenance and SBOM attestations sit in the index as "unknown/unknown" manifests.
-      if (annotations["vnd.docker.reference.type"] === "attestation-manifest") continue;
-      const tags = refNameOf(annotations) ?? inheritedTags;
-      const blobPath = blobPathOf(digest);
-      if (!blobPath || !catalog.has(blobPath)) continue; // another platform's manifest, not saved
-      const body = objectOf(jsonOf(catalog, blobPath, report));
-      if (!body) continue;
-      const mediaType = typeof descriptor.mediaType === "string" ? descriptor.mediaType : body.mediaType;
-      if (INDEX_MEDIA_TYPES.has(String(mediaType)) || Array.isArray(body.manifests)) {
-        walk(body.manifests, depth + 1, tags);
-        continue;
-      }
-      const config = objectOf(body.config);
-      const configDigest = typeof config?.digest === "string" ? config.digest : undefined;
-      const configPath = configDigest ? blobPathOf(configDigest) : undefined;
-      const layers = Array.isArray(body.layers) ? body.layers.map(objectOf) : [];
-      if (!configPath || layers.some((l) => typeof l?.digest !== "string" || !blobPathOf(String(l.digest)))) {
-        report("image-format", `The OCI manifest ${digest} lacks its config or layer digests.`);
-        continue;
-      }
-      const image = resolveImage(catalog, report, {
-        repoTags: tags,
-        configName: configPath,
-        configDigest,
-        layers: layers.map((l) => ({ name: blobPathOf(String(l!.digest))!, digest: String(l!.digest), mediaType: typeof l!.mediaType === "string" ? l!.mediaType : undefined, size: typeof l!.size === "number" ? l!.size : undefined })),
-      });
-      if (image) images.push(image);
-    }
-  };
-  const index = objectOf(jsonOf(catalog, "index.json", report));
-  walk(index?.manifests, 0, []);
-  return images;
-}
-
-interface ImageReference {
-  repoTags: string[];
-  configName: string;
-  configDigest: string | undefined;
-  layers: { name: string; digest: string | undefined; mediaType: string | undefined; size?: number | undefined }[];
-}
-
-function resolveImage(catalog: Catalog, report: Report, ref: ImageReference): ResolvedImage | undefined {
+function resolveImage(catalog: Catalog, report: ReaderReport, ref: ImageReference): ResolvedImage | undefined {
   const configEntry = findFile(catalog, ref.configName);
   const label = ref.repoTags[0] ?? ref.configDigest ?? ref.configName;
   if (!configEntry) {
@@ -236,7 +135,10 @@ function resolveImage(catalog: Catalog, report: Report, ref: ImageReference): Re
     return undefined;
   }
   const problems: ImageProblem[] = [];
-  const own: Report = (rule, message) => problems.push(problemOf(rule, message));
+  const own: ReaderReport = (rule, message) => problems.push(problemOf(rule, message));
+  if (ref.source === "docker-archive" && !ref.configName.endsWith(".json")) {
+    own("image-config-name", `The config ${ref.configName} has no .json extension (Docker 25+ layout); platforms before 2024-05 reject it ("config file does not have .json extension").`);
+  }
   const id = `sha256:${configEntry.sha256 ?? sha256(configEntry.content)}`;
   if (ref.configDigest && ref.configDigest !== id) {
     own("image-digest", `The config ${ref.configName} does not match its digest ${ref.configDigest}: the archive is damaged.`);
@@ -259,8 +161,6 @@ function resolveImage(catalog: Catalog, report: Report, ref: ImageReference): Re
     layers.push({ name: layer.name, entry, diffId: diffIds[i], digest: layer.digest, compression });
   }
   const settings = objectOf(config.config) ?? {};
-  const architecture = typeof config.architecture === "string" ? config.architecture : undefined;
-  const os = typeof config.os === "string" ? config.os : undefined;
   const info: ImageInfo = {
     repoTags: ref.repoTags,
     id,
@@ -268,14 +168,29 @@ function resolveImage(catalog: Catalog, report: Report, ref: ImageReference): Re
     exposedPorts: Object.keys(objectOf(settings.ExposedPorts) ?? {}),
     bytes: configEntry.size + layers.reduce((sum, l) => sum + l.entry.size, 0),
   };
-  if (architecture !== undefined) info.architecture = architecture;
-  if (os !== undefined) info.os = os;
-  return { info, configName: ref.configName, configEntry, config: configEntry.content, layers, problems };
+  if (typeof config.architecture === "string") info.architecture = config.architecture;
+  if (typeof config.os === "string") info.os = config.os;
+  return { info, configName: ref.configName, configEntry, config: configEntry.content, configJson: config, layers, problems };
+}
+
+/**
+ * A name `docker load` accepts: the distribution reference grammar (lowercase path components
+ * separated by `.`, `_`, `__` or dashes, an optional registry host with port, a tag of up to
+ * 128 word characters, dots and dashes), at most 255 characters. Docker refuses anything
+ * else with "invalid reference format", so the platform cannot load it either.
+ */
+const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const DOMAIN = "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)";
+const REFERENCE = new RegExp(`^${DOMAIN}?${COMPONENT}(?:/${COMPONENT})*:[\\w][\\w.-]{0,127}$`);
+const MAX_REFERENCE_LENGTH = 255;
+
+function isLoadableTag(tag: string): boolean {
+  return tag.length <= MAX_REFERENCE_LENGTH && REFERENCE.test(tag);
 }
 
 function checkImage(image: ResolvedImage): void {
   const { info } = image;
-  const report: Report = (rule, message) => image.problems.push(problemOf(rule, message));
+  const report: ReaderReport = (rule, message) => image.problems.push(problemOf(rule, message));
   const label = describe(image);
   if (info.os !== AMD64.os || info.architecture !== AMD64.architecture) {
     report(
@@ -284,6 +199,11 @@ function checkImage(image: ResolvedImage): void {
     );
   }
   if (info.repoTags.length === 0) report("image-repo-tags", `${label} has no RepoTags in manifest.json.`);
+  const unloadable = info.repoTags.filter((tag) => !isLoadableTag(tag));
+  if (unloadable.length > 0) {
+    const shown = unloadable.slice(0, 3).map((t) => JSON.stringify(t.length > 80 ? `${t.slice(0, 77)}...` : t)).join(", ");
+    report("image-repo-tag-format", `The image is named ${shown} in manifest.json, which docker cannot load ("invalid reference format"); a name is like my-service:1.0.0.`);
+  }
   for (const layer of image.layers) {
     if (layer.compression === "zstd") {
       report("image-layer-compression", `The layer ${layer.name} is zstd-compressed; Docker before 23 (and the platform) cannot load it.`);
@@ -297,7 +217,7 @@ function checkImage(image: ResolvedImage): void {
 }
 
 /** Verifies stored bytes against their digests where the catalog hashed them. */
-function checkDigest(layer: ResolvedLayer, report: Report): void {
+function checkDigest(layer: ResolvedLayer, report: ReaderReport): void {
   const actual = layer.entry.sha256 ? `sha256:${layer.entry.sha256}` : undefined;
   if (!actual) return;
   const expected = layer.digest ?? (layer.compression === "none" ? layer.diffId : undefined);
@@ -307,8 +227,8 @@ function checkDigest(layer: ResolvedLayer, report: Report): void {
 }
 
 /** The Dockerfile step that made each layer ("RUN npm ci ..."), from the config's history. */
-export function layerOrigins(config: Buffer, count: number): (string | undefined)[] {
-  const history = objectOf(parseJson(config))?.history;
+export function layerOrigins(config: Readonly<Record<string, unknown>>, count: number): (string | undefined)[] {
+  const history = config.history;
   const steps = (Array.isArray(history) ? history : []).map(objectOf).filter((h) => h && h.empty_layer !== true);
   return Array.from({ length: count }, (_, i) => {
     const step = steps[i]?.created_by;
@@ -318,7 +238,7 @@ export function layerOrigins(config: Buffer, count: number): (string | undefined
 
 function servesPort80(image: ResolvedImage): boolean {
   if (image.info.exposedPorts.some((p) => p === "80" || p.startsWith("80/"))) return true;
-  const env = arrayOfStrings(objectOf(objectOf(parseJson(image.config))?.config)?.Env);
+  const env = arrayOfStrings(objectOf(image.configJson.config)?.Env);
   return env.some((e) => /^(SERVER_)?PORT=80$/.test(e));
 }
 
@@ -326,78 +246,9 @@ function describe(image: ResolvedImage): string {
   return image.info.repoTags[0] ?? image.info.id.slice(0, 19);
 }
 
-function refNameOf(annotations: Record<string, unknown>): string[] | undefined {
-  const full = annotations["io.containerd.image.name"];
-  if (typeof full === "string" && full) return [full];
-  const ref = annotations["org.opencontainers.image.ref.name"];
-  // The OCI annotation is often just a tag ("1.0"); only a full reference names the image.
-  return typeof ref === "string" && /[:/]/.test(ref) ? [ref] : undefined;
-}
-
 function compressionOf(mediaType: string | undefined): LayerCompression | undefined {
   if (!mediaType) return undefined;
   if (mediaType.endsWith("+zstd")) return "zstd";
   if (mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip") || mediaType === "application/vnd.docker.image.rootfs.diff.tar.gzip") return "gzip";
   return "none";
-}
-
-/** Compression from a layer's first bytes. */
-export function sniffCompression(head: Buffer): LayerCompression {
-  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd";
-  return "none";
-}
-
-/** Follows symlinks and hard links (podman's docker-archive links layer.tar to the blob). */
-export function findFile(catalog: Catalog, path: string): CatalogEntry | undefined {
-  let key = catalogKey(path);
-  for (let hops = 0; hops < 8; hops++) {
-    const entry = catalog.get(key);
-    if (!entry) return undefined;
-    if (entry.type === "file") return entry;
-    if (entry.type === "symlink") key = catalogKey(posix.join(posix.dirname(key), entry.linkName));
-    else if (entry.type === "hardlink") key = catalogKey(entry.linkName);
-    else return undefined;
-  }
-  return undefined;
-}
-
-function jsonOf(catalog: Catalog, path: string, report: Report): unknown {
-  const entry = findFile(catalog, path);
-  const value = entry?.content ? parseJson(entry.content) : undefined;
-  if (value === undefined) report("image-format", `${path} in the archive is not valid JSON.`);
-  return value;
-}
-
-function parseJson(content: Buffer): unknown {
-  try {
-    return JSON.parse(content.toString("utf8")) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function blobPathOf(digest: string): string | undefined {
-  const match = /^([a-z0-9]+):([a-f0-9]{32,})$/.exec(digest);
-  return match ? `blobs/${match[1]}/${match[2]}` : undefined;
-}
-
-/** `blobs/sha256/<hex>` (Docker 25+) and `<hex>.json` configs name their digest. */
-function digestFromPath(path: string): string | undefined {
-  const blob = /(?:^|\/)blobs\/sha256\/([a-f0-9]{64})$/.exec(path);
-  if (blob) return `sha256:${blob[1]}`;
-  const config = /^([a-f0-9]{64})\.json$/.exec(path);
-  return config ? `sha256:${config[1]}` : undefined;
-}
-
-function objectOf(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-function arrayOfStrings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-}
-
-export function sha256(data: Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
 }

@@ -7,6 +7,7 @@ import { createGunzip } from "node:zlib";
 import { CancelledError, ValidationError, type ErrorCode } from "../errors.js";
 import { scanRange } from "../archive/positional.js";
 import { TarFileWriter } from "../archive/tar-writer.js";
+import { writeFailure } from "../fs/write-errors.js";
 import { AMD64, layerOrigins, type ImageProblem, type ResolvedImage, type ResolvedLayer } from "./image-layout.js";
 import { inspectImageTarFile, type ImageTarFile } from "./image-tar.js";
 
@@ -61,7 +62,7 @@ export async function prepareImageTar(file: ImageTarFile, options: PrepareOption
   const repoTags = image.info.repoTags.length ? image.info.repoTags : [options.fallbackTag];
   // A missing tag is mended here (the rewrite names the image), so it is no longer news.
   const warnings = image.problems.filter((p) => p.severity === "warning" && p.rule !== "image-repo-tags");
-  const origins = layerOrigins(image.config, image.layers.length);
+  const origins = layerOrigins(image.configJson, image.layers.length);
   const layers = image.info.layers.map((layer, i) => ({ ...layer, createdBy: origins[i] }));
   const base = { id: image.info.id, architecture: AMD64.architecture, ref: repoTags[0]!, warnings, layers };
 
@@ -75,7 +76,9 @@ export async function prepareImageTar(file: ImageTarFile, options: PrepareOption
     };
   }
   const path = join(options.scratchDir, "image.tar");
-  await writeDockerArchive(file.path, image, repoTags, path, options);
+  await writeDockerArchive(file.path, image, repoTags, path, options).catch((error: unknown) => {
+    throw writeFailure(path, error);
+  });
   // The rewrite is ours, but check it the way an archive from elsewhere is checked.
   const written = await inspectImageTarFile(path);
   const rewritten = written.layout.images[0];

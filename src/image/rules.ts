@@ -15,6 +15,7 @@ export const IMAGE_RULES = {
   "image-digest": { severity: "error", summary: "Configs and layers match their digests.", source: "OCI image spec, Docker image spec v1.2" },
   "image-platform": { severity: "error", summary: "The image is built for linux/amd64.", source: "platform.md §2 (Architecture)" },
   "image-repo-tags": { severity: "warning", summary: "manifest.json names the image (RepoTags).", source: "platform.md §2" },
+  "image-repo-tag-format": { severity: "error", summary: "Every RepoTags name is a reference docker can load (lowercase name, optional registry, a tag).", source: "distribution/reference grammar; docker load" },
   "image-port": { severity: "warning", summary: "The image exposes or uses port 80, where the platform sends requests.", source: "platform.md §4" },
 } as const;
 

@@ -8,6 +8,7 @@ import { checkRequests, checkResourceFormats } from "./rules/resources.js";
 import { objectOf, RULES, type Anchor, type Check, type Report, type RuleId } from "./rules.js";
 import type { Manifest } from "./schema.js";
 import { LineIndex, parentPointer, type Locations } from "./source.js";
+import { MANIFEST_MAX_BYTES } from "./limits.js";
 import { checkStructure } from "./structure.js";
 
 export interface ManifestReport {
@@ -57,6 +58,7 @@ export function checkManifestText(text: string, file: string, entry?: string): M
 
 /** The checks of checkManifestText, for callers that add findings of their own before the report is made. */
 export function diagnoseManifestText(text: string, place: Pick<Location, "file" | "entry">): Diagnosed {
+  if (Buffer.byteLength(text, "utf8") > MANIFEST_MAX_BYTES) return oversized(place);
   const lines = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];
   const add = (rule: RuleId, offset: number, pointer: string, message: string) =>
@@ -82,6 +84,12 @@ export function diagnoseManifestText(text: string, place: Pick<Location, "file" 
   const manifest = objectOf(value);
   if (manifest) for (const check of CHECKS) check(manifest, report);
   return { place, value, diagnostics };
+}
+
+/** Refused unread: past the cap, reading could only cost time and memory (src/manifest/limits.ts). */
+export function oversized(place: Pick<Location, "file" | "entry">): Diagnosed {
+  const message = `The manifest has more than ${MANIFEST_MAX_BYTES / (1024 * 1024)} MiB; a manifest is a few kilobytes: check that this is the right file.`;
+  return { place, value: undefined, diagnostics: [{ ...place, line: 1, column: 1, pointer: "", message, rule: "manifest-size", severity: RULES["manifest-size"].severity }] };
 }
 
 /** The report of what was diagnosed: sorted and split once; the manifest only when nothing is an error. */

@@ -22,22 +22,30 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
   return bestDistance <= allowed ? best : undefined;
 }
 
-/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+/**
+ * Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+ * neighbours. Three rolling rows, reused between calls: a manifest with 40,000 unknown keys
+ * asks for a million distances, and allocating a matrix for each took seconds.
+ */
 export function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 3) return Math.abs(a.length - b.length);
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  if (rows[0].length <= b.length) rows = [new Int32Array(b.length + 1), new Int32Array(b.length + 1), new Int32Array(b.length + 1)];
+  let [beforePrevious, previous, row] = rows;
+  for (let j = 0; j <= b.length; j++) previous[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const row = rows[i] as number[];
-    const previous = rows[i - 1] as number[];
+    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, (rows[i - 2]?.[j - 2] as number) + 1);
+      let value = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, beforePrevious[j - 2]! + 1);
       row[j] = value;
     }
+    [beforePrevious, previous, row] = [previous, row, beforePrevious];
   }
-  return rows[a.length]?.[b.length] ?? Number.POSITIVE_INFINITY;
+  return previous[b.length]!;
 }
+
+let rows: [Int32Array, Int32Array, Int32Array] = [new Int32Array(32), new Int32Array(32), new Int32Array(32)];
 
 const PLACEHOLDERS: { pattern: RegExp; what: string; fix: string }[] = [
   {

@@ -1,7 +1,8 @@
-import { readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError, UsageError } from "../errors.js";
-import { diagnoseManifestText, toReport, type ManifestReport } from "./check.js";
+import { diagnoseManifestText, oversized, toReport, type ManifestReport } from "./check.js";
+import { MANIFEST_MAX_BYTES } from "./limits.js";
 import { RULES } from "./rules.js";
 import type { Manifest } from "./schema.js";
 
@@ -57,7 +58,8 @@ export async function loadManifest(path: string): Promise<ManifestReport> {
     file = first;
     others = rest;
   }
-  const diagnosed = diagnoseManifestText(decode(await readManifestFile(file)), { file });
+  const bytes = await readManifestFile(file);
+  const diagnosed = bytes.length > MANIFEST_MAX_BYTES ? oversized({ file }) : diagnoseManifestText(decode(bytes), { file });
   if (others.length > 0) {
     const names = others.map((o) => o.slice(o.lastIndexOf("/") + 1)).join(" and ");
     diagnosed.diagnostics.push({
@@ -73,9 +75,26 @@ export async function loadManifest(path: string): Promise<ManifestReport> {
   return toReport(diagnosed);
 }
 
+/**
+ * At most one byte more than the cap, whatever the file claims: a device or a pipe
+ * (`validate /dev/zero`) has no size to trust and may never end.
+ */
 async function readManifestFile(file: string): Promise<Buffer> {
   try {
-    return await readFile(file);
+    const handle = await open(file, "r");
+    try {
+      const chunks: Buffer[] = [];
+      let length = 0;
+      while (length <= MANIFEST_MAX_BYTES) {
+        const { bytesRead, buffer } = await handle.read(Buffer.alloc(64 * 1024), 0, Math.min(64 * 1024, MANIFEST_MAX_BYTES + 1 - length), null);
+        if (bytesRead === 0) break;
+        chunks.push(buffer.subarray(0, bytesRead));
+        length += bytesRead;
+      }
+      return Buffer.concat(chunks, length);
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     throw isMissing(error) ? new ManifestNotFoundError(file, false) : unreadable(file, error);
   }

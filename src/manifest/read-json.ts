@@ -1,7 +1,6 @@
+import { MAX_NESTING } from "./limits.js";
 import { LineIndex, pointerOf, type Locations, type ReadResult, type SourceDocument, type Span } from "./source.js";
 
-/** Deeper nesting than any manifest needs; it keeps hostile input from exhausting the stack. */
-const MAX_DEPTH = 256;
 
 class JsonSyntaxError extends Error {
   constructor(
@@ -130,7 +129,7 @@ class JsonReader {
   }
 
   #enter(open: string): void {
-    if (this.#open.length >= MAX_DEPTH) throw new JsonSyntaxError(this.#at, `Nesting deeper than ${MAX_DEPTH} levels: a manifest is never this deep.`);
+    if (this.#open.length >= MAX_NESTING) throw new JsonSyntaxError(this.#at, `Nesting deeper than ${MAX_NESTING} levels: a manifest is never this deep.`);
     this.#open.push({ open, offset: this.#at });
     this.#at++;
   }

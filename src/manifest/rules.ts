@@ -51,6 +51,7 @@ export const RULES = {
   "role-format": { severity: "error", summary: "Roles are permission strings: not empty, no whitespace.", source: "platform.md §1.1" },
   "role-name": { severity: "warning", summary: "Roles look like ROLE_<NAME>; custom roles end in _READ, _ADMIN or _CREATE to show in the UI.", source: "platform.md §1.1" },
   "role-duplicate": { severity: "warning", summary: "A role is listed once.", source: "platform.md §1.1" },
+  "manifest-size": { severity: "error", summary: "The manifest has at most 1 MiB (a real one has a few kilobytes).", source: "c8y-ms: the cap the zip check has always applied" },
   "multiple-manifests": { severity: "warning", summary: "A directory holds one of cumulocity.json, cumulocity.yaml and cumulocity.yml.", source: "spec/cli.md (validate)" },
 } as const satisfies Record<string, RuleInfo>;
 

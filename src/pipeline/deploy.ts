@@ -6,7 +6,7 @@ import { MANIFEST_ENTRY, PLATFORM_ZIP_LIMIT_BYTES } from "../bundle/limits.js";
 import { openBundle, type Bundle } from "../bundle/open.js";
 import type { Context } from "../context.js";
 import { formatDiagnostic, quotedDiagnostics } from "../diagnostics.js";
-import { AuthError, CliError, ExitCode, UsageError, ValidationError } from "../errors.js";
+import { AuthError, CancelledError, CliError, ExitCode, UsageError, ValidationError } from "../errors.js";
 import { countLabel, formatBytes, formatMebibytes } from "../format.js";
 import { ManifestInvalidError, type Manifest } from "../manifest/load.js";
 import {
@@ -86,14 +86,32 @@ interface Artefact {
  */
 export async function deployService(target: string, settings: DeploySettings, ctx: Context): Promise<Deployed> {
   const source = await deployTarget(target, ctx);
-  return withSession(settings, ctx, async ({ client, tenant }) => {
-    // 1. The zip: packed from the project, or the given one, checked like the platform will.
-    const artefact = source.kind === "zip" ? await openGivenZip(source.path, settings.sizeLimit, ctx) : await packForDeploy(source.path, settings, ctx);
-    return deployArtefact(artefact, settings, client, tenant, ctx);
-  });
+  // What the platform holds so far, for the message when a signal stops the deploy halfway.
+  let left = "nothing on the platform was changed";
+  let name: string | undefined;
+  const changed: StateReport = (state, application) => {
+    left = state;
+    name = application;
+  };
+  try {
+    return await withSession(settings, ctx, async ({ client, tenant }) => {
+      // 1. The zip: packed from the project, or the given one, checked like the platform will.
+      const artefact = source.kind === "zip" ? await openGivenZip(source.path, settings.sizeLimit, ctx) : await packForDeploy(source.path, settings, ctx);
+      return deployArtefact(artefact, settings, client, tenant, ctx, changed);
+    });
+  } catch (error) {
+    if (!ctx.signal.aborted) throw error;
+    throw new CancelledError(`Interrupted: ${left}.`, {
+      hint: name ? `\`c8y-ms status ${name}\` shows what the platform has; deploy again to finish.` : "Deploy again when you are ready.",
+      cause: error,
+    });
+  }
 }
 
-async function deployArtefact(artefact: Artefact, settings: DeploySettings, client: PlatformClient, tenant: string, ctx: Context): Promise<Deployed> {
+/** Tells what the platform holds after a step, and of which application. */
+type StateReport = (state: string, application: string) => void;
+
+async function deployArtefact(artefact: Artefact, settings: DeploySettings, client: PlatformClient, tenant: string, ctx: Context, changed: StateReport): Promise<Deployed> {
   // 2. The application owned by this tenant, never a same-named one another tenant subscribed us to.
   const existing = await findOwnApplication(client, artefact.name, tenant);
   const wanted = applicationFor(artefact);
@@ -111,9 +129,11 @@ async function deployArtefact(artefact: Artefact, settings: DeploySettings, clie
     await artefact.checked?.result();
     ctx.logger.step(`Creating application ${wanted.name} (key ${wanted.key}, context path ${wanted.contextPath})`);
     app = await createApplication(client, wanted, tenant);
+    changed(`application ${app.name} (id ${app.id}) was created and has no binary yet`, app.name);
   } else if (plan.application === "update roles") {
     ctx.logger.step(`Updating the roles of ${existing.name}`);
     app = await updateApplication(client, existing, { requiredRoles: wanted.requiredRoles, roles: wanted.roles });
+    changed(`the roles of ${app.name} (id ${app.id}) were updated; its active version is still the one before`, app.name);
   } else {
     app = existing;
   }
@@ -127,13 +147,18 @@ async function deployArtefact(artefact: Artefact, settings: DeploySettings, clie
     if (!outcome.ok) stop.abort(outcome.error);
   });
   const path = artefact.file;
+  const target = app;
   app = await uploadBinary(client, app, { label: path, bytes: artefact.bytes, fileName: basename(path), open: () => open(path, "r") }, {
     progress: ctx.progress,
-    onSent: () => ctx.logger.step("Waiting for the platform to check and store the image"),
+    onSent: () => {
+      ctx.logger.step("Waiting for the platform to check and store the image");
+      changed(`the zip was sent to ${target.name} (id ${target.id}), but the platform had not answered: ${artefact.version} may or may not be active`, target.name);
+    },
     signal: stop.signal,
     gate: checked && (() => checked.result()),
   });
   ctx.logger.success(`Uploaded ${app.name} ${artefact.version}`);
+  changed(`${app.name} ${artefact.version} was uploaded (application ${app.id}); the subscriptions may be incomplete`, app.name);
 
   // 5. Subscribe: already subscribed is what we wanted.
   const subscriptions = await subscribeTenants(client, app, tenants, ctx);
@@ -141,6 +166,7 @@ async function deployArtefact(artefact: Artefact, settings: DeploySettings, clie
   // 6. Wait until the platform reports it Up.
   if (settings.wait) {
     ctx.logger.step(`Waiting up to ${settings.timeout}s for ${app.name} to report Up`);
+    changed(`${app.name} ${artefact.version} was uploaded (application ${app.id}) and ${tenants.length > 0 ? `subscribed by ${tenants.join(", ")}` : "not subscribed"}; the platform goes on starting it`, app.name);
     const deployed = app;
     await waitUntilUp(client, app, { timeoutMs: settings.timeout * 1000, signal: ctx.signal, onChange: (state) => ctx.logger.info(`  status: ${state}`) }).catch((error: unknown) => {
       // A pipeline reading only the error must still learn that the upload itself landed.
@@ -180,7 +206,7 @@ async function packForDeploy(dir: string, settings: DeploySettings, ctx: Context
  * zip, so it runs beside the lookup and the upload instead of before them; over a real
  * network it is done long before the last byte is sent. It closes the zip when it ends.
  */
-async function openGivenZip(path: string, sizeLimit: number | undefined, ctx: Pick<Context, "logger">): Promise<Artefact> {
+async function openGivenZip(path: string, sizeLimit: number | undefined, ctx: Pick<Context, "logger" | "signal">): Promise<Artefact> {
   const bytes = (await stat(path)).size;
   const limit = sizeLimit ?? PLATFORM_ZIP_LIMIT_BYTES;
   // Known at once, and no reason to send a byte: the platform would answer 413.
@@ -198,7 +224,7 @@ async function openGivenZip(path: string, sizeLimit: number | undefined, ctx: Pi
     throw error;
   }
   const checked = inBackground(
-    checkBundle(bundle, { sizeLimit })
+    checkBundle(bundle, { sizeLimit, signal: ctx.signal })
       .then((report) => refuseOrWarn(report, ctx))
       .finally(() => bundle.close()),
   );

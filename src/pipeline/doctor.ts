@@ -33,15 +33,22 @@ const MIN_NODE = [20, 18, 1] as const;
 /** The newest Docker the platform documentation vouches for (platform.md §2, [DOC-PY]). */
 const NEWEST_DOCUMENTED_DOCKER = 27;
 
+/** The checks, and whether the platform refused the credentials or their roles (exit 4, as for every other command). */
+export interface DoctorOutcome {
+  result: DoctorResult;
+  refused: boolean;
+}
+
 /**
  * Everything a deploy depends on, each with what is wrong and how to fix it. It never prompts,
  * and a failed check does not stop the others.
  */
-export async function runChecks(settings: DoctorSettings, ctx: Context): Promise<DoctorResult> {
+export async function runChecks(settings: DoctorSettings, ctx: Context): Promise<DoctorOutcome> {
   const checks: Check[] = [checkNode(process.versions.node)];
   checks.push(...(await checkEngine(settings, ctx)));
-  checks.push(...(await checkPlatform(settings, ctx)));
-  return { ok: !checks.some((c) => c.status === "fail"), checks };
+  const platform = await checkPlatform(settings, ctx);
+  checks.push(...platform.checks);
+  return { result: { ok: !checks.some((c) => c.status === "fail"), checks }, refused: platform.refused };
 }
 
 const check = (name: string, status: CheckStatus, detail: string, fix: string | null = null): Check => ({ name, status, detail, fix });
@@ -108,24 +115,31 @@ export async function checkArchiveFormat(engine: Pick<Engine, "name" | "version"
   return check(name, "ok", `docker ${engine.version}: docker save writes ${format}`);
 }
 
-async function checkPlatform(settings: DoctorSettings, ctx: Context): Promise<Check[]> {
+interface PlatformChecks {
+  checks: Check[];
+  /** The credentials were missing or refused, or lack a role every deploy needs. */
+  refused: boolean;
+}
+
+async function checkPlatform(settings: DoctorSettings, ctx: Context): Promise<PlatformChecks> {
+  const done = (checks: Check[], refused = false): PlatformChecks => ({ checks, refused });
   const skipped = (why: string) => [check("Credentials", "skip", why), check("Permissions", "skip", why)];
   let target: Awaited<ReturnType<typeof resolvePlatformUrl>>;
   try {
     target = await resolvePlatformUrl(settings, ctx);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    return [check("Platform URL", "fail", error.message, error.hint ?? null), ...skipped("no usable platform URL")];
+    return done([check("Platform URL", "fail", error.message, error.hint ?? null), ...skipped("no usable platform URL")]);
   }
   if (!target) {
-    return [check("Platform URL", "fail", "not set", "Set C8Y_HOST (or pass --url), e.g. https://example.cumulocity.com; `c8y-ms sandbox` starts a local one."), ...skipped("no platform URL")];
+    return done([check("Platform URL", "fail", "not set", "Set C8Y_HOST (or pass --url), e.g. https://example.cumulocity.com; `c8y-ms sandbox` starts a local one."), ...skipped("no platform URL")]);
   }
 
   const { dispatcher, proxy, proxyFor } = createDispatcher(ctx.env, ctx.redactor);
   try {
     const via = proxy ? ` through proxy ${proxy.https ?? proxy.http}` : "";
     const reach = await checkReach(target.url, { dispatcher, proxyFor, from: target.from, userAgent: userAgent(ctx.version), signal: ctx.signal });
-    if (reach.status !== "ok") return [{ ...reach, detail: `${reach.detail}${via}` }, ...skipped("the platform is not reachable")];
+    if (reach.status !== "ok") return done([{ ...reach, detail: `${reach.detail}${via}` }, ...skipped("the platform is not reachable")]);
     const checks = [{ ...reach, detail: `${reach.detail}${via}` }];
 
     // Doctor reports; it never asks: a missing password is a failed check, not a prompt.
@@ -138,11 +152,12 @@ async function checkPlatform(settings: DoctorSettings, ctx: Context): Promise<Ch
       tenant = (await login(client)).name;
     } catch (error) {
       if (!(error instanceof CliError) || error.exitCode === ExitCode.Interrupted) throw error;
-      return [...checks, check("Credentials", "fail", error.message, error.hint ?? null), check("Permissions", "skip", "not logged in")];
+      return done([...checks, check("Credentials", "fail", error.message, error.hint ?? null), check("Permissions", "skip", "not logged in")], error.exitCode === ExitCode.Auth);
     }
     checks.push(check("Credentials", "ok", `logged in to tenant ${tenant} as ${client.principal}`));
-    checks.push(await checkPermissions(client));
-    return checks;
+    const permissions = await checkPermissions(client);
+    checks.push(permissions);
+    return done(checks, permissions.status === "fail");
   } finally {
     await dispatcher.close().catch(() => {});
   }

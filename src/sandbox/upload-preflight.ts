@@ -1,4 +1,5 @@
-import { MANIFEST_ENTRY, MANIFEST_LIMIT_BYTES } from "../bundle/limits.js";
+import { MANIFEST_ENTRY } from "../bundle/limits.js";
+import { MANIFEST_MAX_BYTES } from "../manifest/limits.js";
 import { openZip, ZipFormatError } from "../archive/zip-reader.js";
 import { invalidDataError } from "./applications.js";
 import { platformText } from "./zip-check.js";
@@ -35,7 +36,7 @@ export async function preflightUpload(path: string): Promise<void> {
       );
     }
     const manifest = zip.entries.find((e) => e.name === MANIFEST_ENTRY);
-    if (!manifest || manifest.size > MANIFEST_LIMIT_BYTES) return;
+    if (!manifest || manifest.size > MANIFEST_MAX_BYTES) return;
     let text: string;
     try {
       const chunks: Buffer[] = [];

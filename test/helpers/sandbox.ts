@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { StringDecoder } from "node:string_decoder";
 import { join } from "node:path";
 import type { FaultRule } from "../../src/sandbox/faults.js";
-import { baseEnv } from "./cli.js";
-import { CLI_BIN } from "./paths.js";
+import { spawnCli } from "./cli.js";
 
 /** One login of the sandbox (TEAM.md part C). */
 export interface SandboxUser {
@@ -87,21 +87,20 @@ let exitHooked = false;
 export async function startSandbox(options: StartSandboxOptions = {}): Promise<SandboxHandle> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "c8y-ms-sandbox-")));
-  const args = [CLI_BIN, "sandbox", "--port", "0", "--data-dir", dataDir, "--json"];
+  const args = ["sandbox", "--port", "0", "--data-dir", dataDir, "--json"];
   if (!options.containers) args.push("--no-containers");
   if (options.faults) args.push("--faults");
   args.push(...(options.args ?? []));
 
-  const child = spawn(process.execPath, args, {
-    env: { ...cleanEnv(baseEnv()), FORCE_COLOR: "0", CI: "true", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // Through the suite's one CLI launcher, so the sandbox's output and files get the same secret checks.
+  const { child, result } = spawnCli(args, { env: options.env, writes: [dataDir], timeout: 0 });
   running.add(child);
   hookExit();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (text: string) => {
-    stderr += text;
+  const stderrText = new StringDecoder("utf8");
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += stderrText.write(chunk);
   });
 
   let ready: SandboxReady;
@@ -110,6 +109,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
   } catch (error) {
     child.kill("SIGKILL");
     running.delete(child);
+    await result.catch(() => undefined);
     if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
@@ -167,6 +167,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         clearTimeout(timer);
       }
       running.delete(child);
+      await result;
       if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     },
     async kill() {
@@ -190,8 +191,9 @@ function readReadyDocument(child: ChildProcess, exited: Promise<number | null>, 
       clearTimeout(timer);
       reject(new Error(`${error.message}\nstdout: ${stdout}\nstderr: ${stderr()}`));
     };
-    child.stdout?.setEncoding("utf8").on("data", (text: string) => {
-      stdout += text;
+    const stdoutText = new StringDecoder("utf8");
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += stdoutText.write(chunk);
       try {
         const ready = JSON.parse(stdout) as SandboxReady;
         clearTimeout(timer);
@@ -202,10 +204,6 @@ function readReadyDocument(child: ChildProcess, exited: Promise<number | null>, 
     });
     void exited.then((code) => fail(new Error(`The sandbox exited with code ${code} before it was ready.`)));
   });
-}
-
-function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /** A test that crashes must not leave a sandbox (and its containers) behind. */
